@@ -1,0 +1,1 @@
+"""The application shell: settings, storage, ingest, CLI, charts, report and UI helpers."""

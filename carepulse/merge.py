@@ -1,0 +1,88 @@
+"""Move a staged file into the fact tables: dedupe, skip identical or older rows, upsert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from carepulse.storage import FACTS, quarantine
+from metrics.schema import Kind
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What the merge did with the staged rows."""
+
+    inserted: int
+    updated: int
+    duplicates: int  # identical to a stored row, or an older version of one
+
+
+def stage_table(name: str, kind: Kind) -> sa.Table:
+    """A lightweight description of a staging table holding the kind's columns and `_row`."""
+    return sa.table(name, *(sa.column(c) for c in [*kind.columns, "_row"]))
+
+
+def _matches(stage: sa.TableClause, fact: sa.Table, kind: Kind) -> sa.ColumnElement[bool]:
+    return sa.and_(*(stage.c[c] == fact.c[c] for c in kind.natural_key))
+
+
+def _drop_superseded(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> int:
+    """Keep one row per key in the file: the latest `updated_at`, then the last row."""
+    keys = [stage.c[c] for c in kind.natural_key]
+    repeated = sa.select(*keys).group_by(*keys).having(sa.func.count() > 1).limit(1)
+    if connection.execute(repeated).first() is None:
+        return 0
+    rank = sa.func.row_number().over(
+        partition_by=keys, order_by=[stage.c.updated_at.desc().nulls_last(), stage.c._row.desc()]
+    )
+    ranked = sa.select(stage.c._row, rank.label("rank")).subquery()
+    losers = sa.select(ranked.c._row).where(ranked.c.rank > 1)
+    return connection.execute(sa.delete(stage).where(stage.c._row.in_(losers))).rowcount
+
+
+def _drop_unchanged(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> int:
+    """Drop staged rows identical to the stored one, or older than it."""
+    fact = FACTS[kind.name]
+    same = sa.and_(*(stage.c[c].is_not_distinct_from(fact.c[c]) for c in kind.columns))
+    older = stage.c.updated_at < fact.c.updated_at
+    stored = sa.select(sa.literal(1)).where(_matches(stage, fact, kind), sa.or_(same, older))
+    return connection.execute(sa.delete(stage).where(stored.exists())).rowcount
+
+
+def _upsert(connection: sa.Connection, stage: sa.TableClause, kind: Kind, run_id: int) -> None:
+    fact = FACTS[kind.name]
+    insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(fact)
+    # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+    rows = sa.select(*(stage.c[c] for c in kind.columns), sa.literal(run_id)).where(sa.true())
+    statement = insert.from_select([*kind.columns, "ingest_run_id"], rows)
+    updates = {c: statement.excluded[c] for c in [*kind.columns, "ingest_run_id"]}
+    statement = statement.on_conflict_do_update(index_elements=list(kind.natural_key), set_=updates)
+    connection.execute(statement)
+
+
+def merge(
+    connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int
+) -> Merged:
+    """Upsert the staged rows into the kind's fact table, inside the caller's transaction."""
+    stage = stage_table(stage_name, kind)
+    fact = FACTS[kind.name]
+    duplicates = _drop_superseded(connection, stage, kind)
+    duplicates += _drop_unchanged(connection, stage, kind)
+    remaining = connection.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
+    existing = sa.select(sa.literal(1)).where(_matches(stage, fact, kind)).exists()
+    updated = connection.execute(
+        sa.select(sa.func.count()).select_from(stage).where(existing)
+    ).scalar_one()
+    _upsert(connection, stage, kind, run_id)
+    return Merged(inserted=remaining - updated, updated=updated, duplicates=duplicates)
+
+
+def copy_quarantine(connection: sa.Connection, stage_name: str) -> int:
+    """Move the staged rejected rows into `quarantine`."""
+    staged = sa.table(stage_name, *(sa.column(c) for c in quarantine.columns.keys()))
+    columns = list(quarantine.columns.keys())
+    statement = quarantine.insert().from_select(columns, sa.select(*staged.c))
+    return connection.execute(statement).rowcount

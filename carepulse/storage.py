@@ -1,0 +1,207 @@
+"""The store: fact tables, ingest runs and quarantine (SQLAlchemy Core; bulk writes via ADBC)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from metrics.schema import KINDS, TIMESTAMP, Kind
+
+STAGE_PREFIX = "stage_"
+RUN_STATUSES = ("running", "committed", "failed")
+
+metadata = sa.MetaData()
+
+
+def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine:
+    if dtype == TIMESTAMP:
+        return sa.DateTime(timezone=True)
+    if dtype == pl.Boolean:
+        return sa.Boolean()
+    if dtype.is_integer():
+        return sa.Integer()
+    if dtype.is_float():
+        return sa.Float(53)
+    return sa.Text()
+
+
+def _fact_table(kind: Kind) -> sa.Table:
+    columns = [
+        sa.Column(name, _sql_type(dtype), nullable=name not in kind.required)
+        for name, dtype in kind.schema.items()
+    ]
+    return sa.Table(
+        kind.name,
+        metadata,
+        *columns,
+        sa.Column("ingest_run_id", sa.Integer, nullable=False, index=True),
+        sa.PrimaryKeyConstraint(*kind.natural_key),
+        sa.Index(f"ix_{kind.name}_{kind.time_column}", kind.time_column),
+    )
+
+
+FACTS: dict[str, sa.Table] = {name: _fact_table(kind) for name, kind in KINDS.items()}
+
+ingest_runs = sa.Table(
+    "ingest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("connector", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text),
+    sa.Column("rows_read", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_accepted", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_quarantined", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_duplicate", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_updated", sa.Integer, nullable=False, default=0),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id"), nullable=False),
+    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("run_id", "row_number"),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def connect(url: str) -> Engine:
+    """An engine for the URL; SQLite files get WAL mode and their folder is created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _add_missing_columns(connection: sa.Connection) -> None:
+    inspector = sa.inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(
+                    sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                )
+
+
+def drop_stages(connection: sa.Connection, prefix: str = STAGE_PREFIX) -> None:
+    """Remove staging tables left by an ingest (or by one that was killed)."""
+    for name in sa.inspect(connection).get_table_names():
+        if name.startswith(prefix):
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+def init(engine: Engine) -> None:
+    """Create or upgrade the schema; safe to run any number of times."""
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        _add_missing_columns(connection)
+        drop_stages(connection)
+
+
+# SQLite's own text form of a UTC timestamp, as SQLAlchemy writes and compares it.
+SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.url.get_backend_name() == "sqlite"
+
+
+def _sqlite_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(name).dt.strftime(SQLITE_TIME_FORMAT)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime)
+    )
+
+
+def bulk_append(engine: Engine, table: str, frame: pl.DataFrame) -> None:
+    """Append a frame to a table (created on first use) through the database's bulk path.
+
+    PostgreSQL: ADBC, which uses COPY. SQLite: the stdlib driver's executemany, because a
+    second SQLite library in the process (ADBC's) breaks SQLite's file locks and corrupts WAL.
+    """
+    if is_sqlite(engine):
+        _sqlite_append(engine, table, frame)
+        return
+    import adbc_driver_postgresql.dbapi as driver
+
+    uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with driver.connect(uri) as connection, connection.cursor() as cursor:
+        cursor.adbc_ingest(table, frame.to_arrow(), mode="create_append")
+        connection.commit()
+
+
+def _sqlite_append(engine: Engine, table: str, frame: pl.DataFrame) -> None:
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f'CREATE TABLE IF NOT EXISTS "{table}" ({names})')
+        cursor.executemany(
+            f'INSERT INTO "{table}" VALUES ({marks})', _sqlite_rows(frame).iter_rows()
+        )
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Stored rows per fact table."""
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for name, table in FACTS.items()
+        }
+
+
+def read(engine: Engine, statement: sa.Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run a query into Polars with the given column types (SQLite's text times parsed)."""
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        names = list(result.keys())
+        rows = result.all()
+    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    casts = []
+    for name in names:
+        dtype = schema.get(name)
+        if dtype is None:
+            continue
+        column = pl.col(name)
+        if dtype == TIMESTAMP and frame.schema[name] == pl.String:
+            text = column.str.to_datetime(SQLITE_TIME_FORMAT, time_unit="us", time_zone="UTC")
+            casts.append(text.alias(name))
+        elif dtype == TIMESTAMP and isinstance(frame.schema[name], pl.Datetime):
+            casts.append(_utc(column, frame.schema[name]).alias(name))
+        else:
+            casts.append(column.cast(dtype).alias(name))
+    return frame.with_columns(casts)
+
+
+def _utc(column: pl.Expr, dtype: pl.Datetime) -> pl.Expr:
+    if dtype.time_zone is None:
+        column = column.dt.replace_time_zone("UTC")
+    return column.dt.convert_time_zone("UTC").dt.cast_time_unit("us")

@@ -1,0 +1,1 @@
+"""Pure Polars: canonical schemas, rollups, the KPI catalog and its evaluation."""
