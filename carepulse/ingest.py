@@ -83,9 +83,7 @@ def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int) -> pl.DataFrame:
     )
 
 
-def _stage_file(
-    stager: Stager, batches: object, summary: RunSummary, key: bytes
-) -> Kind | None:
+def _stage_file(stager: Stager, batches: object, summary: RunSummary, key: bytes) -> Kind | None:
     kind = None
     for batch in batches:  # type: ignore[attr-defined]
         kind = batch.kind
@@ -104,8 +102,11 @@ def _start(engine: Engine, path: Path, sha: str, source: str) -> RunSummary:
     with engine.begin() as connection:
         run_id = connection.execute(
             storage.ingest_runs.insert().values(
-                file_name=path.name, sha256=sha, connector=source,
-                started_at=datetime.now(UTC), status="running",
+                file_name=path.name,
+                sha256=sha,
+                connector=source,
+                started_at=datetime.now(UTC),
+                status="running",
             )
         ).inserted_primary_key[0]
     return RunSummary(run_id=run_id, file=str(path), sha256=sha, source=source)
@@ -116,10 +117,15 @@ def _record(connection: sa.Connection, summary: RunSummary) -> None:
         storage.ingest_runs.update()
         .where(storage.ingest_runs.c.id == summary.run_id)
         .values(
-            kind=summary.kind, status=summary.status, error=summary.error,
-            rows_read=summary.read, rows_accepted=summary.accepted,
-            rows_quarantined=summary.quarantined, rows_duplicate=summary.duplicates,
-            rows_updated=summary.updated, finished_at=datetime.now(UTC),
+            kind=summary.kind,
+            status=summary.status,
+            error=summary.error,
+            rows_read=summary.read,
+            rows_accepted=summary.accepted,
+            rows_quarantined=summary.quarantined,
+            rows_duplicate=summary.duplicates,
+            rows_updated=summary.updated,
+            finished_at=datetime.now(UTC),
         )
     )
 
@@ -153,7 +159,9 @@ def ingest(
     try:
         stager = Stager(engine, summary.run_id)
         batches = connector.read(
-            path, timezone=timezone or settings.timezone, source=source_name,
+            path,
+            timezone=timezone or settings.timezone,
+            source=source_name,
             batch_rows=settings.batch_rows,
         )
         kind = _stage_file(stager, batches, summary, key)

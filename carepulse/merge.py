@@ -63,9 +63,7 @@ def _upsert(connection: sa.Connection, stage: sa.TableClause, kind: Kind, run_id
     connection.execute(statement)
 
 
-def merge(
-    connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int
-) -> Merged:
+def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int) -> Merged:
     """Upsert the staged rows into the kind's fact table, inside the caller's transaction."""
     stage = stage_table(stage_name, kind)
     fact = FACTS[kind.name]

@@ -89,8 +89,16 @@ def load(**overrides: object) -> Settings:
         for item in error.errors():
             field = ".".join(str(p) for p in item["loc"]) or "settings"
             problems.append(f"{field}: {item['msg']} (got {item.get('input')!r})")
-        fields = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        unknown = sorted(str(i["loc"][0]) for i in error.errors() if i["type"] == "extra_forbidden")
+        fields = {str(i["loc"][0]) for i in error.errors() if i["loc"]} - set(unknown)
         hints = [HINTS[f] for f in sorted(fields) if f in HINTS]
+        if unknown:
+            known = ", ".join(Settings.model_fields)
+            hints.append(f"Remove the unknown key {', '.join(unknown)}; known keys: {known}.")
+            if not fields:
+                raise CarePulseError(
+                    "invalid settings: " + "; ".join(problems), hint=" ".join(hints)
+                ) from None
         env = ", ".join(f"CAREPULSE_{f.upper()}" for f in sorted(fields))
         raise CarePulseError(
             "invalid settings: " + "; ".join(problems),

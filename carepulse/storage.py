@@ -205,3 +205,35 @@ def _utc(column: pl.Expr, dtype: pl.Datetime) -> pl.Expr:
     if dtype.time_zone is None:
         column = column.dt.replace_time_zone("UTC")
     return column.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+
+
+def runs(engine: Engine, *, limit: int = 50) -> list[dict[str, object]]:
+    """The latest ingest runs, newest first."""
+    statement = sa.select(ingest_runs).order_by(ingest_runs.c.id.desc()).limit(limit)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(statement)]
+
+
+def last_run(engine: Engine, file_name: str) -> dict[str, object] | None:
+    """The newest run of a file name, or None."""
+    statement = (
+        sa.select(ingest_runs)
+        .where(ingest_runs.c.file_name == file_name)
+        .order_by(ingest_runs.c.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(statement).first()
+    return dict(row._mapping) if row else None
+
+
+def quarantined(engine: Engine, run_id: int, *, limit: int = 1000) -> list[dict[str, object]]:
+    """The rows a run rejected, with reasons, in file order."""
+    statement = (
+        sa.select(quarantine.c.row_number, quarantine.c.reason, quarantine.c.raw)
+        .where(quarantine.c.run_id == run_id)
+        .order_by(quarantine.c.row_number)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(statement)]

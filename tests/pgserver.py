@@ -57,14 +57,30 @@ def server() -> Iterator[str]:
     if as_postgres:
         shutil.chown(folder, "postgres")
     data, port = folder / "data", _free_port()
-    _run([str(binaries / "initdb"), "-D", str(data), "-U", "carepulse", "-A", "trust"],
-         as_postgres=as_postgres)
+    _run(
+        [str(binaries / "initdb"), "-D", str(data), "-U", "carepulse", "-A", "trust"],
+        as_postgres=as_postgres,
+    )
     options = f"-h 127.0.0.1 -p {port} -k {folder} -F"
-    _run([str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-          str(folder / "log"), "start"], as_postgres=as_postgres)
+    _run(
+        [
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(folder / "log"),
+            "start",
+        ],
+        as_postgres=as_postgres,
+    )
     try:
         yield f"postgresql+psycopg://carepulse@127.0.0.1:{port}/postgres"
     finally:
-        _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-             as_postgres=as_postgres)
+        _run(
+            [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            as_postgres=as_postgres,
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,170 @@
+"""The `carepulse` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import connectors
+from carepulse import storage
+from carepulse.ingest import RunSummary, ingest
+from carepulse.settings import get_settings
+from metrics.errors import CarePulseError
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "centre"
+
+
+def _engine() -> sa.Engine:
+    engine = storage.connect(get_settings().database)
+    storage.init(engine)
+    return engine
+
+
+def _line(summary: RunSummary) -> str:
+    name = Path(summary.file).name
+    if summary.status == "failed":
+        run = f" [run {summary.run_id}]" if summary.run_id else ""
+        return f"{name}: failed, nothing stored{run}\n  {summary.error}"
+    text = (
+        f"{name}: {summary.kind} via {summary.source} — {summary.read:,} read, "
+        f"{summary.accepted:,} accepted ({summary.updated:,} updated), "
+        f"{summary.quarantined:,} quarantined, {summary.duplicates:,} duplicates "
+        f"[run {summary.run_id}]"
+    )
+    if summary.quarantined:
+        text += f"\n  see why: carepulse quarantine {summary.run_id}"
+    return text
+
+
+def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> RunSummary:
+    try:
+        return ingest(
+            path,
+            engine=engine,
+            settings=get_settings(),
+            source=args.source,
+            timezone=args.timezone,
+            source_name=args.source_name,
+        )
+    except CarePulseError as error:
+        last = storage.last_run(engine, path.name)
+        if last is None or last["status"] != "failed":  # rejected before a run began
+            raise
+        return RunSummary(
+            run_id=last["id"],
+            file=str(path),
+            sha256=last["sha256"],
+            source=last["connector"],
+            status="failed",
+            error=str(error),
+        )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    engine, failed = _engine(), 0
+    for path in args.files:
+        try:
+            summary = _ingest_one(Path(path), args, engine)
+        except CarePulseError as error:
+            summary = RunSummary(
+                run_id=0,
+                file=path,
+                sha256="",
+                source=args.source or "",
+                status="failed",
+                error=str(error),
+            )
+        failed += summary.status == "failed"
+        print(json.dumps(summary.as_dict()) if args.json else _line(summary), flush=True)
+    return 1 if failed else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    engine = _engine()
+    if args.if_empty and any(storage.counts(engine).values()):
+        print("The database already has data; sample not loaded.")
+        return 0
+    files = sorted(SAMPLE_DIR.glob("*.parquet")) or sorted(SAMPLE_DIR.glob("*.csv"))
+    if not files:
+        raise CarePulseError(f"no sample files in {SAMPLE_DIR}", hint="Reinstall CarePulse.")
+    args.files, args.source, args.timezone, args.source_name = files, "canonical", None, None
+    args.json = False
+    return cmd_ingest(args)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    runs = storage.runs(_engine(), limit=args.limit)
+    if args.json:
+        print(json.dumps(runs, default=str))
+        return 0
+    if not runs:
+        print("No ingest runs yet. Load data with: carepulse ingest FILE")
+    for run in runs:
+        print(
+            f"{run['id']:>5}  {run['started_at']:%Y-%m-%d %H:%M}  {run['status']:<9} "
+            f"{run['kind'] or '-':<16} read {run['rows_read']:>9,}  accepted "
+            f"{run['rows_accepted']:>9,}  quarantined {run['rows_quarantined']:>7,}  "
+            f"duplicates {run['rows_duplicate']:>9,}  {run['file_name']}"
+        )
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    rows = storage.quarantined(_engine(), args.run_id, limit=args.limit)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print(f"Run {args.run_id} quarantined no rows.")
+    for row in rows:
+        print(f"row {row['row_number']}: {row['reason']}\n    {row['raw']}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carepulse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    ingest_cmd = commands.add_parser("ingest", help="load export files into the database")
+    ingest_cmd.add_argument("files", nargs="+", metavar="FILE")
+    ingest_cmd.add_argument(
+        "--source",
+        choices=sorted(connectors.REGISTRY),
+        help="the file format (default: detected from the content)",
+    )
+    ingest_cmd.add_argument("--mapping", type=Path, help="mapping file for generic files")
+    ingest_cmd.add_argument("--timezone", help="zone of naive timestamps (default: the centre's)")
+    ingest_cmd.add_argument("--source-name", help="the rows' source name (default: the format's)")
+    ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
+    ingest_cmd.set_defaults(run=cmd_ingest)
+    sample = commands.add_parser("sample", help="load the sample contact centre")
+    sample.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    sample.set_defaults(run=cmd_sample)
+    runs = commands.add_parser("runs", help="list ingest runs, newest first")
+    runs.add_argument("--limit", type=int, default=50)
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(run=cmd_runs)
+    quarantine = commands.add_parser("quarantine", help="show the rows a run rejected")
+    quarantine.add_argument("run_id", type=int, metavar="RUN_ID")
+    quarantine.add_argument("--limit", type=int, default=1000)
+    quarantine.add_argument("--json", action="store_true")
+    quarantine.set_defaults(run=cmd_quarantine)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CarePulseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

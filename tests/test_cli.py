@@ -1,0 +1,58 @@
+"""The carepulse command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+from carepulse.cli import main
+from tests.helpers import contact, write_csv
+
+
+def test_ingest_json_reports_each_file_and_fails_on_a_rejected_one(tmp_path, capsys):
+    good = write_csv(tmp_path / "calls.csv", [contact("c1"), contact("c2", outcome="lost")])
+    bad = tmp_path / "notes.csv"
+    bad.write_text("who,what\nme,this\n")
+    assert main(["ingest", "--json", str(good), str(bad)]) == 1
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert {
+        k: first[k] for k in ("status", "read", "accepted", "quarantined", "duplicates", "updated")
+    } == {
+        "status": "committed",
+        "read": 2,
+        "accepted": 1,
+        "quarantined": 1,
+        "duplicates": 0,
+        "updated": 0,
+    }
+    assert first["run_id"] >= 1 and first["file"].endswith("calls.csv")
+    assert second["status"] == "failed" and "format not recognised" in second["error"]
+
+
+def test_runs_and_quarantine_show_what_happened(tmp_path, capsys):
+    path = write_csv(tmp_path / "calls.csv", [contact("c1", wait_seconds="-3")])
+    assert main(["ingest", str(path)]) == 0
+    assert "carepulse quarantine 1" in capsys.readouterr().out
+    assert main(["runs"]) == 0
+    assert "calls.csv" in capsys.readouterr().out
+    assert main(["quarantine", "1"]) == 0
+    shown = capsys.readouterr().out
+    assert "row 1: wait_seconds -3.0 is outside 0–86400" in shown
+
+
+def test_a_missing_header_names_what_was_found(tmp_path, capsys):
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "contact_id,arrived_at,chanel,direction,outcome\nc1,2024-03-04T10:00:00Z,"
+        "voice,inbound,handled\n"
+    )
+    assert main(["ingest", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "missing column 'channel' (closest: 'chanel')" in out
+    assert "found: contact_id, arrived_at, chanel" in out
+
+
+def test_bad_settings_stop_with_the_fix(monkeypatch, capsys):
+    monkeypatch.setenv("CAREPULSE_PRESET", "fast")
+    assert main(["runs"]) == 2
+    err = capsys.readouterr().err
+    assert "preset" in err and "Use rx or generic" in err
