@@ -80,7 +80,7 @@ def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int
 
 def copy_quarantine(connection: sa.Connection, stage_name: str) -> int:
     """Move the staged rejected rows into `quarantine`."""
-    staged = sa.table(stage_name, *(sa.column(c) for c in quarantine.columns.keys()))
-    columns = list(quarantine.columns.keys())
+    columns = [column.name for column in quarantine.columns]
+    staged = sa.table(stage_name, *(sa.column(c) for c in columns))
     statement = quarantine.insert().from_select(columns, sa.select(*staged.c))
     return connection.execute(statement).rowcount
