@@ -237,3 +237,20 @@ def quarantined(engine: Engine, run_id: int, *, limit: int = 1000) -> list[dict[
     )
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(statement)]
+
+
+def freshness(engine: Engine) -> pl.DataFrame:
+    """The latest record time per kind and source (UTC)."""
+    frames = []
+    for name, kind in KINDS.items():
+        table = FACTS[name]
+        column = table.c[kind.time_column]
+        statement = sa.select(
+            sa.literal(name).label("kind"),
+            table.c.source,
+            sa.func.max(column).label("latest"),
+            sa.func.count().label("records"),
+        ).group_by(table.c.source)
+        schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
+        frames.append(read(engine, statement, schema))
+    return pl.concat(frames, how="vertical_relaxed")

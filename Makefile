@@ -1,0 +1,44 @@
+# Two commands: `make run` (dashboard on sample data) and `make test`.
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+PORT ?= 8501
+
+.PHONY: run test lint format sample clean
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 && { mkdir -p $(TOOLS)/bin && ln -sf "$$(command -v uv)" $(UV); } \
+	  || { $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q uv; }
+
+$(VENV)/.synced-run: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --no-extra test
+	@rm -f $(VENV)/.synced-test && touch $@
+
+$(VENV)/.synced-test: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --extra test
+	@touch $@ $(VENV)/.synced-run
+
+run: $(VENV)/.synced-run
+	$(VENV)/bin/carepulse sample --if-empty
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: $(VENV)/.synced-test
+	@bash scripts/system-deps.sh
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.synced-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.synced-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+sample: $(VENV)/.synced-run
+	$(VENV)/bin/python -m sample_data.generate
+
+clean:
+	rm -rf $(VENV) $(TOOLS) data tests/artifacts
