@@ -1,0 +1,48 @@
+"""The app's pages as Streamlit runs them (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from carepulse.cli import main
+from tests.helpers import contact, write_csv
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _run(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_an_empty_store_says_how_to_start():
+    app = _run()
+    assert "No data yet" in app.info[0].value
+    assert "carepulse sample" in app.info[0].value
+
+
+def test_overview_counts_what_was_loaded(tmp_path):
+    rows = [contact("c1"), contact("c2"), contact("c3", outcome="lost")]
+    assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
+    app = _run()
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Contacts"] == "2" and tiles["Tickets"] == "0"
+    assert "contacts · canonical: 2024-03-04 09:00" in app.sidebar.caption[0].value
+
+
+def test_data_page_lists_runs_and_their_quarantined_rows(tmp_path):
+    rows = [contact("c1"), contact("c2", wait_seconds="soon")]
+    assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
+    app = _run("pages/data.py")
+    history = app.dataframe[0].value
+    assert list(history["File"]) == ["calls.csv"]
+    assert list(history["Quarantined"]) == [1]
+    rejected = app.dataframe[1].value
+    assert list(rejected["Reason"]) == ["wait_seconds: cannot read 'soon' as a number"]
