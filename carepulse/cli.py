@@ -136,7 +136,6 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(connectors.REGISTRY),
         help="the file format (default: detected from the content)",
     )
-    ingest_cmd.add_argument("--mapping", type=Path, help="mapping file for generic files")
     ingest_cmd.add_argument("--timezone", help="zone of naive timestamps (default: the centre's)")
     ingest_cmd.add_argument("--source-name", help="the rows' source name (default: the format's)")
     ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
