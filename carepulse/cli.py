@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -89,12 +91,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.if_empty and any(storage.counts(engine).values()):
         print("The database already has data; sample not loaded.")
         return 0
-    files = sorted(SAMPLE_DIR.glob("*.parquet")) or sorted(SAMPLE_DIR.glob("*.csv"))
+    if any(v is not None for v in (args.days, args.scale, args.seed, args.end)):
+        return _generate_and_load(args)
+    files = sorted(SAMPLE_DIR.glob("*.parquet"))
     if not files:
-        raise CarePulseError(f"no sample files in {SAMPLE_DIR}", hint="Reinstall CarePulse.")
+        raise CarePulseError(f"no sample files in {SAMPLE_DIR}", hint="Run `make sample`.")
+    return _load_sample(args, files)
+
+
+def _load_sample(args: argparse.Namespace, files: list[Path]) -> int:
     args.files, args.source, args.timezone, args.source_name = files, "canonical", None, None
     args.json = False
     return cmd_ingest(args)
+
+
+def _generate_and_load(args: argparse.Namespace) -> int:
+    from sample_data import generate
+
+    options = {k: getattr(args, k) for k in ("days", "scale", "seed", "end")}
+    frames = generate.generate(
+        **{k: v for k, v in options.items() if v is not None}, timezone=get_settings().timezone
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        return _load_sample(args, generate.write(frames, Path(folder)))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -142,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.set_defaults(run=cmd_ingest)
     sample = commands.add_parser("sample", help="load the sample contact centre")
     sample.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    sample.add_argument("--days", type=int, help="generate this many days instead (default 90)")
+    sample.add_argument("--scale", type=float, help="volume multiplier of a generated centre")
+    sample.add_argument("--seed", type=int, help="random seed of a generated centre")
+    sample.add_argument("--end", type=date.fromisoformat, help="last day (default yesterday)")
     sample.set_defaults(run=cmd_sample)
     runs = commands.add_parser("runs", help="list ingest runs, newest first")
     runs.add_argument("--limit", type=int, default=50)

@@ -64,7 +64,9 @@ class Stager:
 
 def _protect(batch: Batch, key: bytes) -> Batch:
     """Replace customer identifiers by keyed hashes, in the rows and in the raw cells."""
-    frame = batch.frame.with_columns(hash_column(batch.frame["customer_key"], key))
+    frame = batch.frame
+    if "customer_key" in frame.columns:
+        frame = frame.with_columns(hash_column(frame["customer_key"], key))
     raw = batch.raw.with_columns(
         hash_column(batch.raw[name], key) for name in batch.identifiers if name in batch.raw
     )

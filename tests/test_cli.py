@@ -56,3 +56,17 @@ def test_bad_settings_stop_with_the_fix(monkeypatch, capsys):
     assert main(["runs"]) == 2
     err = capsys.readouterr().err
     assert "preset" in err and "Use rx or generic" in err
+
+
+def test_sample_loads_the_shipped_centre_once(capsys):
+    from carepulse import storage
+    from carepulse.settings import get_settings
+
+    assert main(["sample", "--if-empty"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("0 quarantined") == 3
+    counts = storage.counts(storage.connect(get_settings().database))
+    assert min(counts.values()) > 1000
+    assert main(["sample", "--if-empty"]) == 0
+    assert "already has data" in capsys.readouterr().out
+    assert storage.counts(storage.connect(get_settings().database)) == counts

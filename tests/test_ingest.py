@@ -128,3 +128,23 @@ def test_init_is_safe_twice_and_adds_missing_columns(engine):
     storage.init(engine)
     columns = {c["name"] for c in sa.inspect(engine).get_columns("ingest_runs")}
     assert "error" in columns
+
+
+def test_survey_and_ticket_files_load_with_their_own_keys(engine, tmp_path):
+    surveys = tmp_path / "surveys.csv"
+    surveys.write_text(
+        "response_id,contact_id,sent_at,responded_at,csat,nps,comment\n"
+        "r1,c1,2024-03-04T15:00:00Z,2024-03-04T16:00:00Z,5,9,Quick refill\n"
+        "r2,c2,2024-03-04T15:00:00Z,,,,\n"
+        "r3,c3,2024-03-04T15:00:00Z,2024-03-04T16:00:00Z,7,9,\n"
+    )
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text(
+        "ticket_id,status,created_at,customer_key,is_complaint\n"
+        "t1,open,2024-03-04T15:00:00Z,pat@example.org,yes\n"
+    )
+    first = _load(surveys, engine)
+    second = _load(tickets, engine)
+    assert (first.kind, first.accepted, first.quarantined) == ("survey_responses", 2, 1)
+    assert (second.kind, second.accepted) == ("tickets", 1)
+    assert storage.counts(engine) == {"contacts": 0, "tickets": 1, "survey_responses": 2}
