@@ -12,7 +12,7 @@ if not runs:
 table = pl.DataFrame(runs).select(
     pl.col("id").alias("Run"),
     pl.col("file_name").alias("File"),
-    pl.col("kind").alias("Kind"),
+    pl.col("kind").str.replace("_", " ").alias("Kind"),
     pl.col("status").alias("Status"),
     pl.col("rows_read").alias("Read"),
     pl.col("rows_accepted").alias("Accepted"),

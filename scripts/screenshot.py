@@ -32,8 +32,11 @@ def shoot(url: str, out: str, *, width: int, height: int) -> None:
         page.goto(url)
         # The page has run once its title is drawn and the sidebar shows the centre's name.
         page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
-        page.wait_for_selector("[data-testid='stSidebarUserContent'] strong", timeout=60_000)
-        page.wait_for_timeout(2000)
+        page.wait_for_selector("[data-testid='stSidebarUserContent'] strong", state="attached")
+        page.wait_for_function(  # the "running" widget goes when the script has finished
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        )
+        page.wait_for_timeout(1000)
         page.screenshot(path=out, full_page=True)
         browser.close()
 
