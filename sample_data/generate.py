@@ -655,15 +655,18 @@ def _ticket_frame(
     return _finish_tickets(frame.with_columns(unassigned.alias("agent_id")))
 
 
+def _ids(prefix: str) -> pl.Expr:
+    """Sequential ids such as T0000001, in the frame's order."""
+    return pl.format(prefix + "{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(7))
+
+
 def _finish_tickets(frame: pl.DataFrame) -> pl.DataFrame:
     """Timestamps, ids and canonical column order for tickets."""
     frame = (
         frame.sort("_created")
         .with_columns(
             pl.lit(SOURCE).alias("source"),
-            pl.format("T{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(7)).alias(
-                "ticket_id"
-            ),
+            _ids("T").alias("ticket_id"),
             _ts(pl.col("_created")).alias("created_at"),
             _ts(pl.col("_first")).alias("first_reply_at"),
             _ts(pl.col("_solved")).alias("solved_at"),
@@ -779,9 +782,7 @@ def _finish_surveys(frame: pl.DataFrame) -> pl.DataFrame:
         frame.sort("_sent")
         .with_columns(
             pl.lit(SOURCE).alias("source"),
-            pl.format("S{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(7)).alias(
-                "response_id"
-            ),
+            _ids("S").alias("response_id"),
             _ts(pl.col("_sent")).alias("sent_at"),
             _ts(pl.col("_responded")).alias("responded_at"),
             *[pl.col(c).cast(pl.Int16) for c in ("csat", "nps", "ces")],
