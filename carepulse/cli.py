@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import connectors
 from carepulse import storage
-from carepulse.ingest import RunSummary, ingest
+from carepulse.ingest import IngestFailed, RunSummary, ingest
 from carepulse.settings import get_settings
 from metrics.errors import CarePulseError
 
@@ -53,15 +53,14 @@ def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> RunS
             timezone=args.timezone,
             source_name=args.source_name,
         )
-    except CarePulseError as error:
-        last = storage.last_run(engine, path.name)
-        if last is None or last["status"] != "failed":  # rejected before a run began
-            raise
+    except IngestFailed as failure:
+        return failure.summary
+    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
         return RunSummary(
-            run_id=last["id"],
+            run_id=0,
             file=str(path),
-            sha256=last["sha256"],
-            source=last["connector"],
+            sha256="",
+            source=args.source or "",
             status="failed",
             error=str(error),
         )

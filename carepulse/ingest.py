@@ -51,6 +51,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class IngestFailed(CarePulseError):
+    """A file was rejected; nothing of it was stored and its run is recorded as failed."""
+
+    def __init__(self, summary: RunSummary, cause: Exception) -> None:
+        hint = cause.hint if isinstance(cause, CarePulseError) else "Nothing was stored."
+        message = cause.message if isinstance(cause, CarePulseError) else str(cause)
+        super().__init__(message, hint=hint)
+        self.summary = summary
+
+
 class Stager:
     """Appends frames to this run's staging tables."""
 
@@ -173,7 +183,7 @@ def ingest(
         summary.accepted = summary.updated = summary.duplicates = 0
         with engine.begin() as connection:
             _record(connection, summary)
-        raise
+        raise IngestFailed(summary, error) from error
     finally:
         with engine.begin() as connection:
             storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")

@@ -214,19 +214,6 @@ def runs(engine: Engine, *, limit: int = 50) -> list[dict[str, object]]:
         return [dict(row._mapping) for row in connection.execute(statement)]
 
 
-def last_run(engine: Engine, file_name: str) -> dict[str, object] | None:
-    """The newest run of a file name, or None."""
-    statement = (
-        sa.select(ingest_runs)
-        .where(ingest_runs.c.file_name == file_name)
-        .order_by(ingest_runs.c.id.desc())
-        .limit(1)
-    )
-    with engine.connect() as connection:
-        row = connection.execute(statement).first()
-    return dict(row._mapping) if row else None
-
-
 def quarantined(engine: Engine, run_id: int, *, limit: int = 1000) -> list[dict[str, object]]:
     """The rows a run rejected, with reasons, in file order."""
     statement = (

@@ -102,8 +102,9 @@ def test_a_failure_while_writing_rolls_the_upsert_back(engine, tmp_path, monkeyp
 
     monkeypatch.setattr(ingest_module, "copy_quarantine", fails)
     rows = [contact("c1", talk_seconds=999), contact("c2"), contact("c3", outcome="lost")]
-    with pytest.raises(sa.exc.OperationalError):
+    with pytest.raises(ingest_module.IngestFailed, match="disk full") as caught:
         _load(write_csv(tmp_path / "v2.csv", rows), engine)
+    assert caught.value.summary.status == "failed"
     assert _contacts(engine).equals(before)
     with engine.connect() as connection:
         assert (
