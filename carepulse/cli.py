@@ -7,8 +7,9 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -122,9 +123,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     if not runs:
         print("No ingest runs yet. Load data with: carepulse ingest FILE")
+    zone = ZoneInfo(get_settings().timezone)
+    print(f"Times in {zone.key}")
     for run in runs:
+        started = run["started_at"].replace(tzinfo=run["started_at"].tzinfo or UTC)
         print(
-            f"{run['id']:>5}  {run['started_at']:%Y-%m-%d %H:%M}  {run['status']:<9} "
+            f"{run['id']:>5}  {started.astimezone(zone):%Y-%m-%d %H:%M}  {run['status']:<9} "
             f"{run['kind'] or '-':<16} read {run['rows_read']:>9,}  accepted "
             f"{run['rows_accepted']:>9,}  quarantined {run['rows_quarantined']:>7,}  "
             f"duplicates {run['rows_duplicate']:>9,}  {run['file_name']}"

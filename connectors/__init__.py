@@ -34,7 +34,8 @@ def detect(path: Path) -> Connector:
     formats = "; ".join(f"{c.name}: {c.description}" for c in REGISTRY.values())
     raise CarePulseError(
         f"{path.name}: format not recognised. Expected one of — {formats}",
-        hint="Name the format with --source, or describe the layout in a mapping file.",
+        hint="Name the format with --source, or convert the file to the canonical columns "
+        "described in the README.",
     )
 
 

@@ -58,7 +58,7 @@ class Canonical:
             raise CarePulseError(
                 f"{path.name}: not a canonical file; found columns: {', '.join(headers)}",
                 hint="A canonical file needs contact_id and arrived_at, ticket_id and created_at, "
-                "or response_id. For other layouts use --source generic with a mapping.",
+                "or response_id (see the README's canonical format).",
             )
         needed = [c for c in kind.required if c != "source"]
         require_headers(headers, needed, file=path.name)

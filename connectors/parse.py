@@ -92,5 +92,5 @@ def require_headers(found: list[str], needed: list[str], *, file: str) -> None:
         parts.append(f"'{name}'" + (f" (closest: '{close[0]}')" if close else ""))
     raise CarePulseError(
         f"{file}: missing column {', '.join(parts)}; found: {', '.join(found) or 'no headers'}",
-        hint="Rename the column in the file, or use a mapping file (--mapping) for its layout.",
+        hint="Rename the column in the file to the canonical name (see the README).",
     )
