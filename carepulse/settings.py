@@ -92,17 +92,14 @@ def load(**overrides: object) -> Settings:
         unknown = sorted(str(i["loc"][0]) for i in error.errors() if i["type"] == "extra_forbidden")
         fields = {str(i["loc"][0]) for i in error.errors() if i["loc"]} - set(unknown)
         hints = [HINTS[f] for f in sorted(fields) if f in HINTS]
+        if fields:
+            env = ", ".join(f"CAREPULSE_{f.upper()}" for f in sorted(fields))
+            hints.append(f"Fix {env} or the same key in carepulse.toml.")
         if unknown:
             known = ", ".join(Settings.model_fields)
             hints.append(f"Remove the unknown key {', '.join(unknown)}; known keys: {known}.")
-            if not fields:
-                raise CarePulseError(
-                    "invalid settings: " + "; ".join(problems), hint=" ".join(hints)
-                ) from None
-        env = ", ".join(f"CAREPULSE_{f.upper()}" for f in sorted(fields))
         raise CarePulseError(
-            "invalid settings: " + "; ".join(problems),
-            hint=" ".join([*hints, f"Fix {env} or the same key in carepulse.toml."]),
+            "invalid settings: " + "; ".join(problems), hint=" ".join(hints)
         ) from None
 
 
