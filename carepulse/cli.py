@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 import connectors
 from carepulse import storage
-from carepulse.ingest import IngestFailed, RunSummary, ingest
+from carepulse.ingest import IngestFailed, RunSummary, ingest, kinds_in
 from carepulse.settings import get_settings
 from metrics.errors import CarePulseError
 
@@ -41,10 +41,23 @@ def _line(summary: RunSummary) -> str:
     )
     if summary.quarantined:
         text += f"\n  see why: carepulse quarantine {summary.run_id}"
-    return text
+    return "".join([text, *(f"\n  note: {note}" for note in summary.notes)])
 
 
-def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> RunSummary:
+def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> list[RunSummary]:
+    """One run per kind the file holds (a ticket export with ratings holds two)."""
+    try:
+        kinds = kinds_in(path, source=args.source, mapping=args.mapping)
+        return [_ingest_kind(path, args, engine, kind) for kind in kinds]
+    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
+        failed = RunSummary(run_id=0, file=str(path), sha256="", source=args.source or "")
+        failed.status, failed.error = "failed", str(error)
+        return [failed]
+
+
+def _ingest_kind(
+    path: Path, args: argparse.Namespace, engine: sa.Engine, kind: str | None
+) -> RunSummary:
     try:
         return ingest(
             path,
@@ -53,36 +66,19 @@ def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> RunS
             source=args.source,
             timezone=args.timezone,
             source_name=args.source_name,
+            mapping=args.mapping,
+            kind=kind,
         )
     except IngestFailed as failure:
         return failure.summary
-    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
-        return RunSummary(
-            run_id=0,
-            file=str(path),
-            sha256="",
-            source=args.source or "",
-            status="failed",
-            error=str(error),
-        )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     engine, failed = _engine(), 0
     for path in args.files:
-        try:
-            summary = _ingest_one(Path(path), args, engine)
-        except CarePulseError as error:
-            summary = RunSummary(
-                run_id=0,
-                file=path,
-                sha256="",
-                source=args.source or "",
-                status="failed",
-                error=str(error),
-            )
-        failed += summary.status == "failed"
-        print(json.dumps(summary.as_dict()) if args.json else _line(summary), flush=True)
+        for summary in _ingest_one(Path(path), args, engine):
+            failed += summary.status == "failed"
+            print(json.dumps(summary.as_dict()) if args.json else _line(summary), flush=True)
     return 1 if failed else 0
 
 
@@ -101,6 +97,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def _load_sample(args: argparse.Namespace, files: list[Path]) -> int:
     args.files, args.source, args.timezone, args.source_name = files, "canonical", None, None
+    args.mapping = None
     args.json = False
     return cmd_ingest(args)
 
@@ -160,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     ingest_cmd.add_argument("--timezone", help="zone of naive timestamps (default: the centre's)")
     ingest_cmd.add_argument("--source-name", help="the rows' source name (default: the format's)")
+    ingest_cmd.add_argument(
+        "--mapping", type=Path, metavar="FILE", help="a TOML mapping of the file's columns"
+    )
     ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
     ingest_cmd.set_defaults(run=cmd_ingest)
     sample = commands.add_parser("sample", help="load the sample contact centre")

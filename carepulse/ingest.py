@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +16,10 @@ from carepulse import storage
 from carepulse.merge import copy_quarantine, merge
 from carepulse.privacy import hash_column, hash_key
 from carepulse.settings import Settings
-from connectors.base import Batch
+from connectors import mapping as mappings
+from connectors.base import Batch, Connector, kinds, read_options
 from metrics.errors import CarePulseError
-from metrics.schema import Kind, validate
+from metrics.schema import KINDS, Kind, validate
 
 
 @dataclass
@@ -37,6 +38,7 @@ class RunSummary:
     duplicates: int = 0  # identical to stored rows, or older versions of them
     updated: int = 0  # the part of `accepted` that replaced a stored row
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. an encoding fallback
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -80,7 +82,7 @@ def _protect(batch: Batch, key: bytes) -> Batch:
     raw = batch.raw.with_columns(
         hash_column(batch.raw[name], key) for name in batch.identifiers if name in batch.raw
     )
-    return Batch(kind=batch.kind, frame=frame, raw=raw, identifiers=batch.identifiers)
+    return Batch(batch.kind, frame, raw, identifiers=batch.identifiers, notes=batch.notes)
 
 
 def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int) -> pl.DataFrame:
@@ -107,6 +109,7 @@ def _stage_file(stager: Stager, batches: object, summary: RunSummary, key: bytes
         stager.append("quarantine", bad)
         summary.read += checked.height
         summary.quarantined += bad.height
+        summary.notes.extend(n for n in batch.notes if n not in summary.notes)
     return kind
 
 
@@ -154,6 +157,26 @@ def _commit(engine: Engine, summary: RunSummary, kind: Kind | None, prefix: str)
         _record(connection, summary)
 
 
+def resolve(
+    path: Path, *, source: str | None = None, mapping: Path | None = None
+) -> tuple[Connector, mappings.Mapping | None]:
+    """The file's connector (named or detected) and its loaded mapping, if any."""
+    declared = mappings.load(mapping) if mapping else None
+    connector = connectors.get(source) if source else connectors.detect(path, mapping=declared)
+    if declared and not getattr(connector, "uses_mapping", False):
+        raise CarePulseError(
+            f"the {connector.name} format does not take a mapping",
+            hint="Drop --mapping, or use --source generic.",
+        )
+    return connector, declared
+
+
+def kinds_in(path: Path, *, source: str | None = None, mapping: Path | None = None) -> list:
+    """The kind names the file yields, one ingest run each ([None]: the connector's one kind)."""
+    connector, declared = resolve(Path(path), source=source, mapping=mapping)
+    return [k and k.name for k in kinds(connector, Path(path), mapping=declared)]
+
+
 def ingest(
     path: Path,
     *,
@@ -162,22 +185,27 @@ def ingest(
     source: str | None = None,
     timezone: str | None = None,
     source_name: str | None = None,
+    mapping: Path | None = None,
+    kind: str | None = None,
 ) -> RunSummary:
-    """Ingest one file; a failure leaves the facts as they were and the run marked failed."""
+    """Ingest one file (or one `kind` of it); a failure leaves the facts as they were."""
     path = Path(path)
-    connector = connectors.get(source) if source else connectors.detect(path)
+    connector, declared = resolve(path, source=source, mapping=mapping)
+    options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
+    timezone = timezone or (declared and declared.timezone) or settings.timezone
     summary = _start(engine, path, sha256_of(path), connector.name)
     key = hash_key(settings)
     try:
         stager = Stager(engine, summary.run_id)
         batches = connector.read(
             path,
-            timezone=timezone or settings.timezone,
+            timezone=timezone,
             source=source_name,
             batch_rows=settings.batch_rows,
+            **options,
         )
-        kind = _stage_file(stager, batches, summary, key)
-        _commit(engine, summary, kind, stager.prefix)
+        staged = _stage_file(stager, batches, summary, key)
+        _commit(engine, summary, staged, stager.prefix)
     except (CarePulseError, sa.exc.SQLAlchemyError, pl.exceptions.PolarsError) as error:
         summary.status, summary.error = "failed", str(error)
         summary.accepted = summary.updated = summary.duplicates = 0

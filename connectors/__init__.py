@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors import canonical
+from connectors import canonical, generic
 from connectors.base import Batch, Connector
+from connectors.mapping import Mapping
 from metrics.errors import CarePulseError
 
-REGISTRY: dict[str, Connector] = {c.name: c for c in (canonical.CONNECTOR,)}
+# Detection order: specific formats first; generic only applies when a mapping is given.
+REGISTRY: dict[str, Connector] = {c.name: c for c in (canonical.CONNECTOR, generic.CONNECTOR)}
 
 
 def get(name: str) -> Connector:
@@ -21,22 +23,26 @@ def get(name: str) -> Connector:
         ) from None
 
 
-def detect(path: Path) -> Connector:
-    """The connector that recognises the file's content."""
+def detect(path: Path, *, mapping: Mapping | None = None) -> Connector:
+    """The connector that recognises the file's content (with a mapping: one that takes it)."""
     if not path.is_file():
         raise CarePulseError(f"{path}: no such file", hint="Check the path.")
     head = path.open("rb").read(65536)
     if not head.strip():
         raise CarePulseError(f"{path.name}: the file is empty", hint="Export it again.")
+    with_mapping = mapping is not None
     for connector in REGISTRY.values():
-        if connector.detect(path, head):
+        takes = getattr(connector, "uses_mapping", False)
+        if takes == with_mapping and connector.detect(path, head):
             return connector
+    if with_mapping:
+        return generic.CONNECTOR
     formats = "; ".join(f"{c.name}: {c.description}" for c in REGISTRY.values())
     raise CarePulseError(
         f"{path.name}: format not recognised. Expected one of — {formats}",
-        hint="Name the format with --source, or convert the file to the canonical columns "
-        "described in the README.",
+        hint="Name the format with --source, describe the file's columns in a mapping "
+        "(--mapping, see the README), or convert it to the canonical columns.",
     )
 
 
-__all__ = ["REGISTRY", "Batch", "Connector", "detect", "get"]
+__all__ = ["REGISTRY", "Batch", "Connector", "Mapping", "detect", "get"]

@@ -14,7 +14,7 @@ FALSE_WORDS = ("false", "f", "no", "n", "0")
 _BOOLEANS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
 
 
-def _describe(dtype: pl.DataType) -> str:
+def describe(dtype: pl.DataType) -> str:
     if dtype == TIMESTAMP:
         return "a timestamp (ISO 8601, e.g. 2024-03-01T09:15:00Z)"
     if dtype == pl.Boolean:
@@ -70,7 +70,7 @@ def to_canonical(frame: pl.DataFrame, kind: Kind, *, timezone: str) -> pl.DataFr
         typed = convert(cell, source, target, timezone)
         columns.append(typed.alias(name))
         shown = cell.cast(pl.String).str.slice(0, 60)
-        message = pl.format(f"{name}: cannot read '{{}}' as {_describe(target)}", shown)
+        message = pl.format(f"{name}: cannot read '{{}}' as {describe(target)}", shown)
         failures.append(pl.when(cell.is_not_null() & typed.is_null()).then(message))
     reason = pl.concat_str(failures, separator="; ", ignore_nulls=True) if failures else None
     parsed = frame.select(pl.col("_row"), *columns)
@@ -81,7 +81,13 @@ def to_canonical(frame: pl.DataFrame, kind: Kind, *, timezone: str) -> pl.DataFr
     )
 
 
-def require_headers(found: list[str], needed: list[str], *, file: str) -> None:
+def require_headers(
+    found: list[str],
+    needed: list[str],
+    *,
+    file: str,
+    hint: str = "Rename the column in the file to the canonical name (see the README).",
+) -> None:
     """Raise with the headers found and the closest match when a needed header is absent."""
     missing = [n for n in needed if n not in found]
     if not missing:
@@ -92,5 +98,5 @@ def require_headers(found: list[str], needed: list[str], *, file: str) -> None:
         parts.append(f"'{name}'" + (f" (closest: '{close[0]}')" if close else ""))
     raise CarePulseError(
         f"{file}: missing column {', '.join(parts)}; found: {', '.join(found) or 'no headers'}",
-        hint="Rename the column in the file to the canonical name (see the README).",
+        hint=hint,
     )

@@ -14,7 +14,18 @@ from carepulse import storage
 from tests import pgserver
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "validation"
+SHARED = Path(
+    os.environ.get("VALIDATION_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "validation"
+)
+
+
+def validation_file(*parts: str) -> Path:
+    """A real public file from ../shared/validation (or $VALIDATION_DIR); skip when absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"real sample {path} is not here (set VALIDATION_DIR to the validation folder)")
+    return path
 
 
 @pytest.fixture(autouse=True)

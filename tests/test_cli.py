@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from carepulse.cli import main
 from tests.helpers import contact, write_csv
@@ -70,3 +71,17 @@ def test_sample_loads_the_shipped_centre_once(capsys):
     assert main(["sample", "--if-empty"]) == 0
     assert "already has data" in capsys.readouterr().out
     assert storage.counts(storage.connect(get_settings().database)) == counts
+
+
+def test_ingest_with_a_mapping_runs_once_per_kind_the_file_holds(capsys):
+    root = Path(__file__).resolve().parents[1]
+    sample = root / "tests" / "fixtures" / "pwc_call_centre_excerpt.csv"
+    mapping = root / "sample_data" / "mappings" / "pwc-call-centre.toml"
+    assert main(["ingest", "--json", str(sample), "--mapping", str(mapping)]) == 0
+    runs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["kind"], r["source"], r["read"], r["accepted"]) for r in runs] == [
+        ("contacts", "generic", 12, 12),
+        ("survey_responses", "generic", 10, 10),
+    ]
+    assert main(["ingest", str(sample), "--mapping", str(root / "nope.toml")]) == 1
+    assert "no such mapping file" in capsys.readouterr().out

@@ -1,0 +1,151 @@
+"""The mapping file: which source column feeds which canonical column (TOML, see the README)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+
+from metrics.errors import CarePulseError
+from metrics.schema import KINDS, SURVEY_RESPONSES, Kind
+
+Unit = Literal["s", "ms", "min", "h", "hh:mm:ss"]
+SECONDS_PER: dict[str, float] = {"s": 1, "ms": 0.001, "min": 60, "h": 3600}
+Scalar = str | bool | int | float
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one canonical column comes from: a header, a date + time pair, or a constant."""
+
+    column: str | None = None
+    date: str | None = None
+    time: str | None = None
+    value: Scalar | None = None
+    format: str | None = None
+    unit: str = "s"
+    map: tuple[tuple[str, Scalar], ...] = ()
+    zero_is_null: bool = False
+
+    @property
+    def headers(self) -> list[str]:
+        return [h for h in (self.column, self.date, self.time) if h is not None]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A declared source file: its kind, time zone and canonical column sources."""
+
+    name: str
+    kind: Kind
+    columns: dict[str, Source]
+    timezone: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    surveys: dict[str, Source] = field(default_factory=dict)
+    file: str = "mapping"
+
+    @property
+    def headers(self) -> list[str]:
+        """Every source header the mapping names, in order, without repeats."""
+        named = [h for s in [*self.columns.values(), *self.surveys.values()] for h in s.headers]
+        return list(dict.fromkeys(named))
+
+
+class _SourceModel(pydantic.BaseModel, extra="forbid"):
+    column: str | None = None
+    date: str | None = None
+    time: str | None = None
+    value: Scalar | None = None
+    format: str | None = None
+    unit: Unit = "s"
+    map: dict[str, Scalar] | None = None
+    zero_is_null: bool = False
+
+    @pydantic.model_validator(mode="after")
+    def _one_origin(self) -> _SourceModel:
+        origins = [self.column is not None, self.date is not None, self.value is not None]
+        if sum(origins) != 1:
+            raise ValueError("give exactly one of column, date (with optional time) or value")
+        if self.time is not None and self.date is None:
+            raise ValueError("time needs date")
+        return self
+
+
+class _SourceSection(pydantic.BaseModel, extra="forbid"):
+    name: str
+    kind: Literal["contacts", "tickets", "survey_responses"]
+    timezone: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+class _MappingModel(pydantic.BaseModel, extra="forbid"):
+    source: _SourceSection
+    columns: dict[str, str | _SourceModel]
+    surveys: dict[str, str | _SourceModel] = {}
+
+
+def _relevant(errors: list) -> list:
+    """Drop the 'not a plain header' complaint when the table form has its own errors."""
+    tables = {e["loc"][:2] for e in errors if len(e["loc"]) > 2 and e["loc"][2] != "str"}
+    return [e for e in errors if not (e["loc"][2:] == ("str",) and e["loc"][:2] in tables)]
+
+
+def _problem(error: dict) -> str:
+    where = [str(p) for p in error["loc"] if not str(p).startswith("function-after")]
+    where = [p for p in where if p != "str"]
+    return f"{'.'.join(where)}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _source(spec: str | _SourceModel) -> Source:
+    if isinstance(spec, str):
+        return Source(column=spec)
+    values = spec.model_dump(exclude={"map"})
+    return Source(**values, map=tuple((spec.map or {}).items()))
+
+
+def _check_names(names: list[str], allowed: list[str], *, where: str, file: str) -> None:
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise CarePulseError(
+            f"{file}: [{where}] names unknown column(s) {', '.join(unknown)}",
+            hint=f"Use the canonical names: {', '.join(allowed)}.",
+        )
+
+
+def parse(text: str, *, file: str = "mapping") -> Mapping:
+    """A mapping from TOML text; a mistake raises an error naming the section and field."""
+    try:
+        model = _MappingModel.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as error:
+        raise CarePulseError(f"{file}: not valid TOML ({error})", hint="Fix the syntax.") from None
+    except pydantic.ValidationError as error:
+        problems = "; ".join(_problem(e) for e in _relevant(error.errors()))
+        raise CarePulseError(
+            f"{file}: {problems}", hint="See the mapping reference in the README."
+        ) from None
+    kind = KINDS[model.source.kind]
+    _check_names(list(model.columns), kind.columns, where="columns", file=file)
+    _check_names(list(model.surveys), SURVEY_RESPONSES.columns, where="surveys", file=file)
+    return Mapping(
+        name=model.source.name,
+        kind=kind,
+        columns={k: _source(v) for k, v in model.columns.items()},
+        timezone=model.source.timezone,
+        delimiter=model.source.delimiter,
+        sheet=model.source.sheet,
+        surveys={k: _source(v) for k, v in model.surveys.items()},
+        file=file,
+    )
+
+
+def load(path: Path) -> Mapping:
+    """The mapping in a TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CarePulseError(f"{path}: no such mapping file", hint="Check the --mapping path.")
+    return parse(path.read_text(encoding="utf-8-sig"), file=path.name)

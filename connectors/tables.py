@@ -1,0 +1,147 @@
+"""Read a tabular file (CSV/TSV, XLSX, Parquet, JSON lines) as text cells, in batches."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from metrics.errors import CarePulseError
+
+PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
+DELIMITERS = (",", ";", "\t", "|")
+EXCEL_TIME_DAYS = ("1899-12-30", "1899-12-31")  # Excel's day 0: a time-of-day-only cell
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file's header row and its rows as text, with a 1-based `_row`, in batches."""
+
+    headers: list[str]
+    batches: Iterator[pl.DataFrame]
+    notes: tuple[str, ...] = ()
+
+
+def file_format(head: bytes) -> str:
+    """csv, xlsx, parquet or jsonl, from the first bytes."""
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{") else "csv"
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The most frequent of , ; tab | in the header line (comma when none)."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def _cell_text(cell: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A typed cell as text, the way a person would type it."""
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        day = cell.dt.strftime("%Y-%m-%d")
+        clock, full = cell.dt.strftime("%H:%M:%S"), cell.dt.strftime("%Y-%m-%d %H:%M:%S")
+        return pl.when(day.is_in(EXCEL_TIME_DAYS)).then(clock).otherwise(full)
+    if isinstance(dtype, pl.Datetime):
+        return cell.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
+    if dtype == pl.Duration:
+        return cell.dt.total_microseconds().truediv(1e6).cast(pl.String)
+    if dtype.is_float():
+        whole = cell.is_finite() & (cell == cell.round())
+        return (
+            pl.when(whole).then(cell.cast(pl.Int64).cast(pl.String)).otherwise(cell.cast(pl.String))
+        )
+    if isinstance(dtype, pl.Struct):
+        return cell.struct.json_encode()
+    if isinstance(dtype, pl.List | pl.Array):
+        return pl.struct(cell.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+    return cell.cast(pl.String)
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text (nested JSON values as JSON text)."""
+    return frame.select(
+        _cell_text(pl.col(name), dtype).alias(name) if dtype != pl.String else pl.col(name)
+        for name, dtype in frame.schema.items()
+    )
+
+
+def _numbered(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    start = 1
+    for frame in frames:
+        yield (
+            _as_text(frame)
+            .with_row_index("_row", offset=start)
+            .with_columns(pl.col("_row").cast(pl.Int64))
+        )
+        start += frame.height
+
+
+def _slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    for offset in range(0, max(frame.height, 1), rows):
+        yield frame.slice(offset, rows)
+
+
+def _undecodable(path: Path) -> int:
+    """How many characters of the file are not valid UTF-8 (0 for a UTF-8 file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    bad = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            bad += decoder.decode(block).count("\ufffd")
+    return bad + decoder.decode(b"", final=True).count("\ufffd")
+
+
+def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
+    bad = _undecodable(path)
+    notes: tuple[str, ...] = ()
+    if bad:
+        data: Path | io.BytesIO = io.BytesIO(path.read_bytes().decode("latin-1").encode())
+        notes = (f"{path.name}: {bad:,} characters were not UTF-8; the file was read as Latin-1",)
+    else:
+        data = path
+    with open(path, encoding="latin-1") as handle:  # latin-1 never fails on the header line
+        first = handle.readline().lstrip("\ufeff").lstrip("ï»¿")
+    separator = delimiter or sniff_delimiter(first)
+    options = dict(separator=separator, infer_schema=False, quote_char='"')
+    if isinstance(data, Path):
+        scan = pl.scan_csv(data, encoding="utf8", **options)
+        headers = scan.collect_schema().names()
+        return Table(headers, _numbered(scan.collect_batches(chunk_size=batch_rows)), notes)
+    frame = pl.read_csv(data, **options)
+    return Table(frame.columns, _numbered(_slices(frame, batch_rows)), notes)
+
+
+def read(
+    path: Path, *, batch_rows: int, delimiter: str | None = None, sheet: str | None = None
+) -> Table:
+    """The file's rows as text cells; the format is recognised from the content."""
+    head = path.open("rb").read(4096)
+    kind = file_format(head)
+    if kind == "csv":
+        return _csv(path, batch_rows=batch_rows, delimiter=delimiter)
+    if kind == "xlsx":
+        frame = _excel(path, sheet)
+        return Table(frame.columns, _numbered(_slices(frame, batch_rows)))
+    scan = pl.scan_parquet(path) if kind == "parquet" else pl.scan_ndjson(path)
+    headers = scan.collect_schema().names()
+    return Table(headers, _numbered(scan.collect_batches(chunk_size=batch_rows)))
+
+
+def _excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    try:
+        if sheet is None:
+            return pl.read_excel(path, sheet_id=1)
+        return pl.read_excel(path, sheet_name=sheet)
+    except (ValueError, pl.exceptions.PolarsError) as error:
+        raise CarePulseError(
+            f"{path.name}: cannot read the workbook ({str(error).splitlines()[0]})",
+            hint="Check the sheet name in the mapping ([source] sheet = ...), or save as CSV.",
+        ) from error

@@ -1,0 +1,80 @@
+"""The real public files in ../shared/validation, checked against facts counted by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from carepulse.ingest import resolve
+from connectors.base import kinds, read_options
+from metrics.schema import validate
+from tests.conftest import validation_file
+
+MAPPINGS = Path(__file__).resolve().parents[1] / "sample_data" / "mappings"
+PWC = {
+    "original-xlsx": ("01_Call-Center-Dataset.original.xlsx", "pwc-call-centre.toml"),
+    "csv": ("Call-Center-Dataset.dennislamcv1.csv", "pwc-call-centre.toml"),
+    "resaved-csv": ("Call-Center-Dataset.ankit7050-variant.csv", "pwc-call-centre-resaved.toml"),
+}
+
+
+def read_all(path: Path, *, mapping: Path | None = None, source: str | None = None) -> dict:
+    """Every kind the file yields, validated, as {kind name: frame}."""
+    connector, declared = resolve(path, source=source, mapping=mapping)
+    zone = declared.timezone if declared and declared.timezone else "UTC"
+    frames = {}
+    for kind in kinds(connector, path, mapping=declared):
+        options = read_options(connector, mapping=declared, kind=kind)
+        batches = list(connector.read(path, timezone=zone, source=None, batch_rows=997, **options))
+        frame = pl.concat([b.frame for b in batches])
+        frames[batches[0].kind.name] = validate(frame, batches[0].kind)
+    return frames
+
+
+@pytest.fixture(scope="module", params=sorted(PWC))
+def pwc(request) -> tuple[str, dict]:
+    name, mapping = PWC[request.param]
+    path = validation_file("pwc-call-centre", name)
+    return request.param, read_all(path, mapping=MAPPINGS / mapping)
+
+
+def test_pwc_every_call_and_rating_is_read(pwc):
+    _, frames = pwc
+    calls, surveys = frames["contacts"], frames["survey_responses"]
+    assert calls.height == 5000 and calls["_reason"].null_count() == 5000
+    assert calls["outcome"].value_counts().sort("outcome").rows() == [
+        ("abandoned", 946),
+        ("handled", 4054),
+    ]
+    assert calls["is_resolved"].sum() == 3646
+    assert surveys.height == 4054 and surveys["_reason"].null_count() == 4054
+    assert surveys["csat"].min() == 1 and surveys["csat"].max() == 5
+
+
+def test_pwc_unanswered_calls_have_unknown_not_zero_durations(pwc):
+    _, frames = pwc
+    unanswered = frames["contacts"].filter(pl.col("outcome") == "abandoned")
+    assert unanswered["wait_seconds"].null_count() == 946
+    assert unanswered["talk_seconds"].null_count() == 946
+    assert "ID0006" not in frames["survey_responses"]["response_id"].to_list()
+
+
+def test_pwc_units_are_seconds_and_times_are_zurich_local(pwc):
+    variant, frames = pwc
+    calls = frames["contacts"]
+    first = calls.row(0, named=True)
+    assert (first["contact_id"], first["agent_id"], first["reason"]) == (
+        "ID0001",
+        "Diane",
+        "Contract related",
+    )
+    assert (first["wait_seconds"], first["talk_seconds"]) == (109, 143)  # 0:02:23
+    seconds = 0 if variant == "resaved-csv" else 58  # the re-save dropped the seconds
+    assert first["arrived_at"] == datetime(2021, 1, 1, 8, 12, seconds, tzinfo=UTC)
+    assert calls["wait_seconds"].sum() == 273729
+    assert calls["talk_seconds"].sum() == 911837
+    last = calls.row(-1, named=True)
+    assert (last["contact_id"], last["outcome"]) == ("ID5000", "abandoned")
