@@ -13,7 +13,12 @@ FALLBACK_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
 def _text(source: Source) -> pl.Expr:
-    """The source cell(s) as trimmed text, blank as null."""
+    """The source cell(s) as trimmed text, blank and declared sentinels as null."""
+    text = _cells(source)
+    return pl.when(~text.is_in(source.nulls)).then(text) if source.nulls else text
+
+
+def _cells(source: Source) -> pl.Expr:
     if source.value is not None:
         value = source.value
         return pl.lit(str(value).lower() if isinstance(value, bool) else str(value))
@@ -84,6 +89,13 @@ def _typed(text: pl.Expr, source: Source, target: pl.DataType, timezone: str) ->
     return convert(text, pl.String, target, timezone)
 
 
+def _as_text(value: object) -> str | None:
+    """A mapped value as the text the converters read (None stays unknown)."""
+    if value is None:
+        return None
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _label(source: Source) -> str:
     return " + ".join(source.headers) or "constant"
 
@@ -94,12 +106,12 @@ def column(source: Source, target: pl.DataType, *, timezone: str) -> tuple[pl.Ex
     label = _label(source)
     if source.map:
         keys = [k for k, _ in source.map]
-        values = [str(v).lower() if isinstance(v, bool) else str(v) for _, v in source.map]
+        values = [_as_text(v) for _, v in source.map]
         mapped = text.replace_strict(keys, values, default=None, return_dtype=pl.String)
         typed = _typed(mapped, source, target, timezone)
         shown = text.str.slice(0, 60)
         unmapped = pl.format(f"{label}: '{{}}' is not one of {', '.join(keys)}", shown)
-        bad = pl.when(text.is_not_null() & mapped.is_null()).then(unmapped)
+        bad = pl.when(text.is_not_null() & ~text.is_in(keys)).then(unmapped)
         return typed, bad
     typed = _typed(text, source, target, timezone)
     message = pl.format(f"{label}: cannot read '{{}}' as {describe(target)}", text.str.slice(0, 60))

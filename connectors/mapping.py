@@ -27,8 +27,9 @@ class Source:
     value: Scalar | None = None
     format: str | None = None
     unit: str = "s"
-    map: tuple[tuple[str, Scalar], ...] = ()
+    map: tuple[tuple[str, Scalar | None], ...] = ()
     zero_is_null: bool = False
+    nulls: tuple[str, ...] = ()  # sentinels that mean unknown, e.g. "-" or "1900-01-01 00:00:00"
 
     @property
     def headers(self) -> list[str]:
@@ -64,6 +65,7 @@ class _SourceModel(pydantic.BaseModel, extra="forbid"):
     unit: Unit = "s"
     map: dict[str, Scalar] | None = None
     zero_is_null: bool = False
+    nulls: tuple[str, ...] = ()
 
     @pydantic.model_validator(mode="after")
     def _one_origin(self) -> _SourceModel:

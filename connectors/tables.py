@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,14 @@ def sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in DELIMITERS}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
+
+
+def csv_headers(head: bytes) -> list[str]:
+    """The header row of a CSV file from its first bytes (empty for other formats)."""
+    if file_format(head) != "csv":
+        return []
+    first = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    return [h.strip() for h in next(csv.reader([first], delimiter=sniff_delimiter(first)), [])]
 
 
 def _cell_text(cell: pl.Expr, dtype: pl.DataType) -> pl.Expr:

@@ -22,6 +22,7 @@ MAPPINGS = Path(__file__).resolve().parents[1] / "sample_data" / "mappings"
 CASES: dict[str, tuple[Path, Path | None]] = {
     "canonical": (FIXTURES / "canonical_contacts.csv", None),
     "generic": (FIXTURES / "pwc_call_centre_excerpt.csv", MAPPINGS / "pwc-call-centre.toml"),
+    "zendesk": (FIXTURES / "zendesk_tickets_excerpt.csv", None),
 }
 
 

@@ -199,3 +199,13 @@ replies = "Replies"
     frame = _read(path, text, kind=TICKETS)
     assert frame.select("ticket_id", "status", "replies").row(0) == ("1", "solved", 3)
     assert frame["created_at"][0] == datetime(2023, 4, 8, 15, 22, tzinfo=UTC)
+
+
+def test_declared_sentinels_are_null(tmp_path):
+    text = CALLS.replace('reason = "Topic"', 'reason = { column = "Topic", nulls = ["-", "n/a"] }')
+    rows = [[*ROW[:5], "-"], ["c2", *ROW[1:5], "n/a"], ["c3", *ROW[1:]]]
+    assert _read(_csv(tmp_path / "calls.csv", rows), text)["reason"].to_list() == [
+        None,
+        None,
+        "Refill",
+    ]

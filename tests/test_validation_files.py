@@ -78,3 +78,33 @@ def test_pwc_units_are_seconds_and_times_are_zurich_local(pwc):
     assert calls["talk_seconds"].sum() == 911837
     last = calls.row(-1, named=True)
     assert (last["contact_id"], last["outcome"]) == ("ID5000", "abandoned")
+
+
+@pytest.fixture(scope="module")
+def plum() -> dict:
+    path = validation_file("zendesk-plum", "plum_zendesk_tickets_2023.csv")
+    return read_all(path)
+
+
+def test_plum_every_ticket_is_read(plum):
+    tickets = plum["tickets"]
+    assert tickets.height == 16476 and tickets["_reason"].null_count() == 16476
+    counts = dict(tickets["status"].value_counts().iter_rows())
+    assert counts == {
+        "closed": 12270,
+        "solved": 2139,
+        "hold": 790,
+        "pending": 681,
+        "open": 470,
+        "new": 126,
+    }
+    assert tickets["last_solved_at"].null_count() == 2067  # the 1900-01-01 sentinels
+    assert tickets.filter(pl.col("channel") == "email").height == 13081  # Via = Mail
+
+
+def test_plum_ratings_count_offered_as_sent_and_skip_blanks(plum):
+    surveys = plum["survey_responses"]
+    assert surveys.height == 4640 + 813 and surveys["_reason"].null_count() == surveys.height
+    assert surveys["responded_at"].null_count() == 4640
+    scores = dict(surveys["csat"].drop_nulls().value_counts().iter_rows())
+    assert scores == {5: 409, 4: 311, 3: 64, 2: 14, 1: 15}

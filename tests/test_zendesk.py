@@ -1,0 +1,120 @@
+"""The Zendesk ticket export: its traps (FORMATS.md 4a) on a real excerpt and tiny made-up files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import connectors
+from connectors import zendesk
+from metrics.errors import CarePulseError
+from metrics.schema import SURVEY_RESPONSES, TICKETS, validate
+from tests.conftest import FIXTURES
+
+EXCERPT = FIXTURES / "zendesk_tickets_excerpt.csv"
+IST = "Asia/Kolkata"
+
+
+def _read(path: Path, kind=TICKETS, *, timezone: str = IST) -> pl.DataFrame:
+    batches = zendesk.CONNECTOR.read(path, timezone=timezone, source=None, batch_rows=3, kind=kind)
+    frame = pl.concat([b.frame for b in batches])
+    return validate(frame, kind, now=datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def _ticket(frame: pl.DataFrame, ticket_id: str) -> dict:
+    return frame.filter(pl.col("ticket_id") == ticket_id).row(0, named=True)
+
+
+def test_the_export_is_detected_and_holds_tickets_and_ratings():
+    assert connectors.detect(EXCERPT).name == "zendesk"
+    assert zendesk.CONNECTOR.kinds(EXCERPT) == (TICKETS, SURVEY_RESPONSES)
+
+
+def test_times_are_read_in_the_account_zone_and_minutes_count_from_creation():
+    row = _ticket(_read(EXCERPT), "297732")
+    created = datetime(2023, 4, 8, 15, 22, tzinfo=UTC)  # 20:52 IST
+    assert row["created_at"] == created
+    assert row["solved_at"] == created + timedelta(minutes=12975)  # First resolution time
+    assert row["last_solved_at"] == datetime(2023, 6, 14, 11, 0, tzinfo=UTC)
+    # Resolution time (1604) is in hours, unlike the minute columns: 96,218 min = 1,603.6 h.
+    assert round((row["last_solved_at"] - created).total_seconds() / 3600) == 1604
+    assert (row["status"], row["priority"], row["channel"], row["queue"]) == (
+        "solved",
+        "low",
+        "email",
+        "Support",
+    )
+    assert (row["reopens"], row["replies"], row["customer_key"]) == (11, 11, "10300555531549")
+
+
+def test_the_1900_sentinel_is_never_and_an_unsolved_ticket_has_no_solve_time():
+    frame = _read(EXCERPT)
+    assert frame["_reason"].null_count() == frame.height
+    unsolved = _ticket(frame, "291597")
+    assert (unsolved["status"], unsolved["last_solved_at"]) == ("hold", None)
+    assert unsolved["solved_at"] == unsolved["created_at"] + timedelta(minutes=2729)  # reopened
+    internal = _ticket(frame, "314451")
+    assert (internal["channel"], internal["solved_at"], internal["priority"]) == (
+        None,
+        None,
+        "urgent",
+    )
+
+
+def test_a_first_solve_rounded_past_the_last_solve_is_clamped(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Id,Status,Created at,Solved at,First resolution time in minutes,Requester id\n"
+        "1,Closed,2023-04-01 02:37:00,2023-04-01 17:53:00,917,5\n"  # 917 min = 17:54
+    )
+    row = _read(path).row(0, named=True)
+    assert row["solved_at"] == row["last_solved_at"] and row["_reason"] is None
+
+
+def test_offered_is_sent_not_answered_and_blank_was_never_sent():
+    surveys = _read(EXCERPT, SURVEY_RESPONSES)
+    assert surveys["_reason"].null_count() == surveys.height
+    rows = {r["ticket_id"]: r for r in surveys.iter_rows(named=True)}
+    assert set(rows) == {"297732", "329907", "310966"}  # the 2 blanks made none
+    offered, rated = rows["297732"], rows["329907"]
+    assert (offered["csat"], offered["responded_at"]) == (None, None)
+    assert offered["sent_at"] == datetime(2023, 6, 14, 11, 0, tzinfo=UTC)
+    assert rated["csat"] == 4 and rated["responded_at"] >= rated["sent_at"]
+    assert rated["response_id"] == "329907" and rated["queue"] == "Support"
+
+
+def test_good_and_bad_ratings_and_unknown_words(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Id,Status,Created at,Updated at,Solved at,Satisfaction Score\n"
+        "1,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Good\n"
+        "2,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Bad\n"
+        "3,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Meh\n"
+    )
+    surveys = _read(path, SURVEY_RESPONSES)
+    assert surveys["csat"].to_list() == [5, 1, None]
+    assert "Satisfaction Score: 'Meh' is not one of" in surveys["_reason"][2]
+
+
+def test_csv_injection_and_odd_values_stay_text(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Id,Status,Created at,Group,Requester id\n"
+        "1,Open,2023-04-01 09:00:00,\"=cmd|' /C calc'!A0\",7\n"
+        "2,Escalated,2023-04-01 09:00:00,-,8\n"
+    )
+    frame = _read(path)
+    assert frame["queue"].to_list() == ["=cmd|' /C calc'!A0", None]
+    assert "Status: 'Escalated' is not one of" in frame["_reason"][1]
+
+
+def test_a_ticket_export_without_the_needed_columns_says_which(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Id,Status,Created,Requester id\n1,Open,2023-04-01 09:00:00,7\n")
+    with pytest.raises(
+        CarePulseError, match="missing column 'Created at' \\(closest: 'Created'\\)"
+    ):
+        list(zendesk.CONNECTOR.read(path, timezone=IST, source=None, batch_rows=5))
