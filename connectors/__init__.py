@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors import canonical, generic, zendesk
+from connectors import asterisk_queue_log, canonical, generic, zendesk
 from connectors.base import Batch, Connector
 from connectors.mapping import Mapping
 from metrics.errors import CarePulseError
 
 # Detection order: specific formats first; generic only applies when a mapping is given.
+SPECIFIC = (asterisk_queue_log.CONNECTOR, zendesk.CONNECTOR)
 REGISTRY: dict[str, Connector] = {
-    c.name: c for c in (zendesk.CONNECTOR, canonical.CONNECTOR, generic.CONNECTOR)
+    c.name: c for c in (*SPECIFIC, canonical.CONNECTOR, generic.CONNECTOR)
 }
 
 

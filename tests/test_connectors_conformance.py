@@ -23,6 +23,7 @@ CASES: dict[str, tuple[Path, Path | None]] = {
     "canonical": (FIXTURES / "canonical_contacts.csv", None),
     "generic": (FIXTURES / "pwc_call_centre_excerpt.csv", MAPPINGS / "pwc-call-centre.toml"),
     "zendesk": (FIXTURES / "zendesk_tickets_excerpt.csv", None),
+    "asterisk-queue-log": (FIXTURES / "asterisk_made_up.queue_log", None),
 }
 
 

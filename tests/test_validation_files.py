@@ -108,3 +108,13 @@ def test_plum_ratings_count_offered_as_sent_and_skip_blanks(plum):
     assert surveys["responded_at"].null_count() == 4640
     scores = dict(surveys["csat"].drop_nulls().value_counts().iter_rows())
     assert scores == {5: 409, 4: 311, 3: 64, 2: 14, 1: 15}
+
+
+def test_asterisk_issue_759_excerpt_gives_two_handled_attempts():
+    frames = read_all(validation_file("asterisk-queue-log", "issue759_excerpt.queue_log"))
+    calls = frames["contacts"]
+    assert calls["_reason"].to_list() == [None, None]
+    assert calls.select("queue", "agent_id", "wait_seconds", "talk_seconds").rows() == [
+        ("1501", "PJSIP/7009", 12, 120),
+        ("1509", "PJSIP/7051", 7, 173),
+    ]

@@ -1,0 +1,95 @@
+"""Asterisk queue_log: queue attempts from event lines (FORMATS.md 1a quirks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+import connectors
+from connectors import asterisk_queue_log
+from metrics.schema import CONTACTS, validate
+from tests.conftest import FIXTURES
+
+MADE_UP = FIXTURES / "asterisk_made_up.queue_log"
+ISSUE_759 = FIXTURES / "asterisk_issue759.queue_log"
+
+
+def _read(path) -> pl.DataFrame:
+    batches = list(
+        asterisk_queue_log.CONNECTOR.read(path, timezone="UTC", source=None, batch_rows=2)
+    )
+    frame = validate(pl.concat([b.frame for b in batches]), CONTACTS)
+    return frame.with_columns(callid=pl.col("contact_id").str.split(":").list.first())
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def test_queue_logs_are_detected_from_their_first_line():
+    assert connectors.detect(MADE_UP).name == "asterisk-queue-log"
+    assert connectors.detect(ISSUE_759).name == "asterisk-queue-log"
+
+
+def test_each_queue_attempt_is_a_contact_and_housekeeping_lines_are_not():
+    frame = _read(MADE_UP)
+    assert frame.height == 5
+    handled = frame.row(0, named=True)
+    assert handled["contact_id"] == "1717400009.1:support:1717400010"
+    assert (handled["outcome"], handled["agent_id"], handled["customer_key"]) == (
+        "handled",
+        "PJSIP/7001",
+        "5550100",  # ENTERQUEUE with two parameters (older Asterisk)
+    )
+    # wait from CONNECT's holdtime in seconds; RINGNOANSWER's 5000 is milliseconds of ringing
+    assert (handled["wait_seconds"], handled["talk_seconds"]) == (20, 300)
+    assert (handled["arrived_at"], handled["ended_at"]) == (_at(1717400010), _at(1717400330))
+
+
+def test_abandon_timeout_and_re_entry_into_the_same_queue():
+    frame = _read(MADE_UP).filter(pl.col("callid") != "1717400009.1")
+    outcomes = frame.select("callid", "outcome", "wait_seconds", "talk_seconds").rows()
+    assert outcomes[:3] == [
+        ("1717400099.3", "abandoned", 45, None),
+        ("1717400199.5", "flowed_out", 60, None),
+        ("1717400199.5", "handled", 9, 130),
+    ]
+    first, second = frame.filter(pl.col("callid") == "1717400199.5").iter_rows(named=True)
+    assert second["parent_contact_id"] == first["contact_id"]
+
+
+def test_an_entry_without_an_exit_is_quarantined_with_the_reason():
+    orphan = _read(MADE_UP).filter(pl.col("callid") == "1717400499.7").row(0, named=True)
+    assert "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line" in orphan["_reason"]
+
+
+def test_issue_759_one_call_two_queues_after_an_attended_transfer():
+    frame = _read(ISSUE_759)
+    assert frame["_reason"].to_list() == [None, None]
+    first, second = frame.iter_rows(named=True)
+    assert first["contact_id"] == "1717397243.239826:1501:1717397259"
+    assert (first["agent_id"], first["wait_seconds"], first["talk_seconds"]) == (
+        "PJSIP/7009",
+        12,
+        120,  # from the ATTENDEDTRANSFER line logged under the transfer leg's callid
+    )
+    assert first["is_transferred"] and first["customer_key"] == "9000000001"
+    assert second["contact_id"] == "1717397243.239826:1509:1717397390"
+    assert second["parent_contact_id"] == first["contact_id"]
+    assert (second["agent_id"], second["wait_seconds"], second["talk_seconds"]) == (
+        "PJSIP/7051",
+        7,
+        173,
+    )
+    assert second["arrived_at"] == _at(1717397390)  # the transfer leg's ENTERQUEUE
+
+
+def test_a_call_split_by_log_rotation_keeps_its_id(tmp_path):
+    lines = ISSUE_759.read_text().splitlines()
+    older, newer = tmp_path / "queue_log.1", tmp_path / "queue_log"
+    older.write_text("\n".join(lines[:6]) + "\n")
+    newer.write_text("\n".join(lines[6:]) + "\n")
+    whole = _read(ISSUE_759)["contact_id"].to_list()
+    assert whole[1] in _read(newer)["contact_id"].to_list()
+    assert whole[0] in _read(older)["contact_id"].to_list()
