@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors import asterisk_queue_log, canonical, generic, zendesk
+from connectors import asterisk_cdr, asterisk_queue_log, canonical, generic, zendesk
 from connectors.base import Batch, Connector
 from connectors.mapping import Mapping
 from metrics.errors import CarePulseError
 
 # Detection order: specific formats first; generic only applies when a mapping is given.
-SPECIFIC = (asterisk_queue_log.CONNECTOR, zendesk.CONNECTOR)
+SPECIFIC = (asterisk_queue_log.CONNECTOR, asterisk_cdr.CONNECTOR, zendesk.CONNECTOR)
 REGISTRY: dict[str, Connector] = {
     c.name: c for c in (*SPECIFIC, canonical.CONNECTOR, generic.CONNECTOR)
 }

@@ -108,12 +108,25 @@ def _undecodable(path: Path) -> int:
     return bad + decoder.decode(b"", final=True).count("\ufffd")
 
 
+def text_of(path: Path) -> tuple[str, tuple[str, ...]]:
+    """The whole file as text: UTF-8, or Latin-1 with a note of how many characters were not."""
+    bad = _undecodable(path)
+    if not bad:
+        return path.read_text(encoding="utf-8-sig"), ()
+    return path.read_bytes().decode("latin-1"), (_latin1_note(path, bad),)
+
+
+def _latin1_note(path: Path, bad: int) -> str:
+    characters = "1 character was" if bad == 1 else f"{bad:,} characters were"
+    return f"{path.name}: {characters} not UTF-8; the file was read as Latin-1"
+
+
 def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
     bad = _undecodable(path)
     notes: tuple[str, ...] = ()
     if bad:
         data: Path | io.BytesIO = io.BytesIO(path.read_bytes().decode("latin-1").encode())
-        notes = (f"{path.name}: {bad:,} characters were not UTF-8; the file was read as Latin-1",)
+        notes = (_latin1_note(path, bad),)
     else:
         data = path
     with open(path, encoding="latin-1") as handle:  # latin-1 never fails on the header line

@@ -24,6 +24,7 @@ CASES: dict[str, tuple[Path, Path | None]] = {
     "generic": (FIXTURES / "pwc_call_centre_excerpt.csv", MAPPINGS / "pwc-call-centre.toml"),
     "zendesk": (FIXTURES / "zendesk_tickets_excerpt.csv", None),
     "asterisk-queue-log": (FIXTURES / "asterisk_made_up.queue_log", None),
+    "asterisk-cdr": (FIXTURES / "asterisk_master_made_up.csv", None),
 }
 
 

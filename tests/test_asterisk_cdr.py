@@ -1,0 +1,87 @@
+"""Asterisk CDR Master.csv: layouts, several rows per call, non-UTF-8 bytes (FORMATS.md 1c)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+import connectors
+from connectors import asterisk_cdr
+from metrics.errors import CarePulseError
+from metrics.schema import CONTACTS, validate
+from tests.conftest import FIXTURES, validation_file
+
+MADE_UP = FIXTURES / "asterisk_master_made_up.csv"
+
+
+def _read(path, *, timezone: str = "UTC") -> tuple[pl.DataFrame, list]:
+    batches = list(asterisk_cdr.CONNECTOR.read(path, timezone=timezone, source=None, batch_rows=4))
+    return validate(pl.concat([b.frame for b in batches]), CONTACTS), batches
+
+
+def test_header_less_cdr_files_are_detected_by_layout():
+    assert connectors.detect(MADE_UP).name == "asterisk-cdr"
+    assert asterisk_cdr.layout(["x"] * 21) is None
+
+
+def test_one_contact_per_linkedid_with_outcomes_from_the_legs():
+    frame, _ = _read(MADE_UP, timezone="Europe/Zurich")
+    assert frame["_reason"].null_count() == frame.height == 5
+    rows = {r["contact_id"]: r for r in frame.iter_rows(named=True)}
+    queued = rows["1709542800.1"]
+    assert (queued["outcome"], queued["queue"], queued["agent_id"]) == (
+        "handled",
+        "support",
+        "SIP/201",
+    )
+    assert (queued["wait_seconds"], queued["talk_seconds"]) == (25, 300)
+    assert queued["arrived_at"] == datetime(2024, 3, 4, 8, 0, tzinfo=UTC)  # Zurich local
+    ring_all = rows["1709544000.5"]  # two legs, SIP/202 answered
+    assert (ring_all["outcome"], ring_all["agent_id"], ring_all["talk_seconds"]) == (
+        "handled",
+        "SIP/202",
+        120,
+    )
+    outcomes = {k: r["outcome"] for k, r in rows.items()}
+    assert outcomes["1709543400.3"] == "abandoned"
+    assert outcomes["1709544600.8"] == "self_served"  # answered by the PBX, no dstchannel
+    assert outcomes["1709545200.9"] == "flowed_out"  # BUSY
+
+
+def test_non_utf8_bytes_are_read_as_latin1_and_noted():
+    _, batches = _read(MADE_UP)
+    assert batches[0].notes == (
+        "asterisk_master_made_up.csv: 1 character was not UTF-8; the file was read as Latin-1",
+    )
+    assert "Caf¥" in batches[0].raw["clid"].to_list()[1]
+    assert set(batches[0].identifiers) == {"src", "clid"}
+
+
+def test_an_unknown_layout_says_what_it_found(tmp_path):
+    path = tmp_path / "Master.csv"
+    path.write_text('"a","b","2024-03-04 09:00:00"\n')
+    with pytest.raises(CarePulseError, match="line 1 has 3 fields"):
+        list(asterisk_cdr.CONNECTOR.read(path, timezone="UTC", source=None, batch_rows=5))
+
+
+def test_real_cdr_csv_with_all_options_on():
+    frame, batches = _read(validation_file("asterisk-cdr", "mineevburyat_Master.redacted.csv"))
+    assert frame.height == 36 and frame["_reason"].null_count() == 36  # 84 rows, 36 linkedids
+    assert sum(b.raw["legs"].sum() for b in batches) == 84
+    counts = dict(frame["outcome"].value_counts().iter_rows())
+    assert counts == {"handled": 24, "abandoned": 5, "self_served": 6, "flowed_out": 1}
+
+
+def test_real_cdr_custom_sample_layout():
+    frame, _ = _read(validation_file("asterisk-cdr", "kelysaina_Master.csv"))
+    assert frame.height == 14 and frame["_reason"].null_count() == 14
+    first = frame.row(0, named=True)
+    # duration 31, billsec 13: answered 18 s after the start, 13 s billed
+    assert (first["wait_seconds"], first["talk_seconds"], first["agent_id"]) == (
+        18,
+        13,
+        "PJSIP/client2",
+    )
+    assert dict(frame["outcome"].value_counts().iter_rows()) == {"handled": 11, "abandoned": 3}
