@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors import asterisk_cdr, asterisk_queue_log, canonical, generic, zendesk
+from connectors import asterisk_cdr, asterisk_queue_log, canonical, generic, qualtrics, zendesk
 from connectors.base import Batch, Connector
 from connectors.mapping import Mapping
 from metrics.errors import CarePulseError
 
 # Detection order: specific formats first; generic only applies when a mapping is given.
-SPECIFIC = (asterisk_queue_log.CONNECTOR, asterisk_cdr.CONNECTOR, zendesk.CONNECTOR)
+SPECIFIC = (
+    asterisk_queue_log.CONNECTOR,
+    asterisk_cdr.CONNECTOR,
+    zendesk.CONNECTOR,
+    qualtrics.CONNECTOR,
+)
 REGISTRY: dict[str, Connector] = {
     c.name: c for c in (*SPECIFIC, canonical.CONNECTOR, generic.CONNECTOR)
 }
@@ -36,7 +41,7 @@ def detect(path: Path, *, mapping: Mapping | None = None) -> Connector:
     with_mapping = mapping is not None
     for connector in REGISTRY.values():
         takes = getattr(connector, "uses_mapping", False)
-        if takes == with_mapping and connector.detect(path, head):
+        if (takes or not with_mapping) and connector.detect(path, head):
             return connector
     if with_mapping:
         return generic.CONNECTOR

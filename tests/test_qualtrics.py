@@ -1,0 +1,51 @@
+"""Qualtrics exports: header rows found by content, the ImportId zone, labels or codes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+import connectors
+from connectors import mapping, qualtrics
+from metrics.errors import CarePulseError
+from metrics.schema import SURVEY_RESPONSES, validate
+from tests.conftest import FIXTURES, validation_file
+
+CHOICE_TEXT = FIXTURES / "qualtrics_w241_choice_text.csv"
+
+
+def _read(path, mapping_file) -> pl.DataFrame:
+    declared = mapping.load(mapping_file)
+    batches = qualtrics.CONNECTOR.read(
+        path, timezone="UTC", source=None, batch_rows=10, mapping=declared
+    )
+    return validate(pl.concat([b.frame for b in batches]), SURVEY_RESPONSES)
+
+
+def test_detected_from_the_header_row_and_a_mapping_is_required():
+    assert connectors.detect(CHOICE_TEXT).name == "qualtrics"
+    with pytest.raises(CarePulseError, match="needs a mapping of kind survey_responses"):
+        list(qualtrics.CONNECTOR.read(CHOICE_TEXT, timezone="UTC", source=None, batch_rows=5))
+
+
+def test_the_time_zone_comes_from_the_import_id_row():
+    assert qualtrics.file_zone(CHOICE_TEXT.read_bytes()) == "America/Denver"
+    first = _read(CHOICE_TEXT, FIXTURES / "qualtrics_w241_choice_text.toml").row(0, named=True)
+    assert first["sent_at"] == datetime(2020, 7, 18, 0, 52, 45, tzinfo=UTC)  # 18:52:45 MDT
+    assert first["responded_at"] == datetime(2020, 7, 18, 0, 59, 25, tzinfo=UTC)
+    assert (first["response_id"], first["comment"], first["source"]) == (
+        "R_u8Geu0CykTxNh6h",
+        "Female",
+        "w241-pilot",
+    )
+
+
+@pytest.mark.parametrize("export", ["choice_text", "numeric_values"])
+def test_labels_and_numeric_exports_give_the_same_answers(export):
+    path = validation_file("qualtrics-w241", f"w241_pilot_{export}.redacted.csv")
+    frame = _read(path, FIXTURES / f"qualtrics_w241_{export}.toml")
+    assert frame.height == 26 and frame["_reason"].null_count() == 26  # header rows 2-3 skipped
+    assert frame["is_resolved"].sum() == 18
+    assert frame["response_id"][-1] == "R_2dBixvNlTAxR9NC"
