@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors import asterisk_cdr, asterisk_queue_log, canonical, generic, qualtrics, zendesk
+from connectors import (
+    amazon_connect,
+    asterisk_cdr,
+    asterisk_queue_log,
+    canonical,
+    generic,
+    qualtrics,
+    zendesk,
+)
 from connectors.base import Batch, Connector
 from connectors.mapping import Mapping
 from metrics.errors import CarePulseError
 
 # Detection order: specific formats first; generic only applies when a mapping is given.
 SPECIFIC = (
+    amazon_connect.CONNECTOR,
     asterisk_queue_log.CONNECTOR,
     asterisk_cdr.CONNECTOR,
     zendesk.CONNECTOR,
