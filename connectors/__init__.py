@@ -9,6 +9,7 @@ from connectors import (
     asterisk_cdr,
     asterisk_queue_log,
     canonical,
+    freshdesk,
     generic,
     qualtrics,
     zendesk,
@@ -23,6 +24,7 @@ SPECIFIC = (
     asterisk_queue_log.CONNECTOR,
     asterisk_cdr.CONNECTOR,
     zendesk.CONNECTOR,
+    freshdesk.CONNECTOR,
     qualtrics.CONNECTOR,
 )
 REGISTRY: dict[str, Connector] = {
