@@ -9,6 +9,7 @@ from connectors import (
     asterisk_cdr,
     asterisk_queue_log,
     canonical,
+    database,
     freshdesk,
     generic,
     qualtrics,
@@ -26,6 +27,7 @@ SPECIFIC = (
     zendesk.CONNECTOR,
     freshdesk.CONNECTOR,
     qualtrics.CONNECTOR,
+    database.CONNECTOR,
 )
 REGISTRY: dict[str, Connector] = {
     c.name: c for c in (*SPECIFIC, canonical.CONNECTOR, generic.CONNECTOR)

@@ -44,12 +44,27 @@ def events(text: str) -> pl.DataFrame:
     parts = pl.col("line").str.strip_chars_end("\r").str.split("|")
     fields = [parts.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(FIELDS)]
     frame = lines.select("_line", *fields).with_columns(pl.col("time").cast(pl.Int64, strict=False))
+    return call_events(frame)
+
+
+def call_events(frame: pl.DataFrame) -> pl.DataFrame:
+    """The lines that belong to a call in a queue (not housekeeping or member events)."""
     return frame.filter(
         pl.col("time").is_not_null()
         & pl.col("event").is_in(CALL_EVENTS)
         & ~pl.col("callid").is_in(NO_CALL)
         & (pl.col("queue") != "NONE")
     )
+
+
+def batches(lines: pl.DataFrame, *, source: str, batch_rows: int) -> Iterator[Batch]:
+    """Canonical batches of the contacts the event lines describe."""
+    frame = contacts(attempts(lines), source=source)
+    raw_columns = ["_row", "callid", "queue_name", "callerid", "events", "first_line"]
+    for offset in range(0, frame.height, batch_rows):
+        part = frame.slice(offset, batch_rows)
+        canonical = part.select("_row", *CONTACTS.columns, "_reason")
+        yield Batch(CONTACTS, canonical, part.select(raw_columns), identifiers=("callerid",))
 
 
 def _first(event: str | tuple[str, ...], column: str) -> pl.Expr:
@@ -207,12 +222,7 @@ class AsteriskQueueLog:
                 f"{path.name}: no call events (ENTERQUEUE, CONNECT, COMPLETE…, ABANDON, EXIT…)",
                 hint="Check that this is Asterisk's queue_log and not an empty rotation.",
             )
-        frame = contacts(attempts(lines), source=source or DEFAULT_SOURCE)
-        raw_columns = ["_row", "callid", "queue_name", "callerid", "events", "first_line"]
-        for offset in range(0, frame.height, batch_rows):
-            part = frame.slice(offset, batch_rows)
-            canonical = part.select("_row", *CONTACTS.columns, "_reason")
-            yield Batch(CONTACTS, canonical, part.select(raw_columns), identifiers=("callerid",))
+        yield from batches(lines, source=source or DEFAULT_SOURCE, batch_rows=batch_rows)
 
 
 CONNECTOR = AsteriskQueueLog()

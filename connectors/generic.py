@@ -46,10 +46,7 @@ class Generic:
         return False  # applies only when the user gives a mapping
 
     def kinds(self, path: Path, *, mapping: Mapping | None) -> tuple[Kind, ...]:
-        mapping = _required(mapping)
-        if mapping.surveys and mapping.kind is not SURVEY_RESPONSES:
-            return (mapping.kind, SURVEY_RESPONSES)
-        return (mapping.kind,)
+        return kinds_of(_required(mapping))
 
     def read(
         self,
@@ -62,29 +59,45 @@ class Generic:
         kind: Kind | None = None,
     ) -> Iterator[Batch]:
         mapping = _required(mapping)
-        kind = kind or mapping.kind
-        surveys = kind is SURVEY_RESPONSES and mapping.kind is not SURVEY_RESPONSES
-        sources = survey_sources(mapping) if surveys else mapping.columns
         table = tables.read(
             path, batch_rows=batch_rows, delimiter=mapping.delimiter, sheet=mapping.sheet
         )
-        require_headers(
-            table.headers,
-            mapping.headers,
-            file=path.name,
-            hint=f"Fix the header name in {mapping.file}, or check that this is the right file.",
-        )
-        named = [h for h in table.headers if h in mapping.headers]
-        customer = sources.get("customer_key")
-        identifiers = tuple(customer.headers) if customer else ()
-        name = source or mapping.name
-        for raw in table.batches:
-            raw = raw.select("_row", *named)
-            if surveys:
-                raw = raw.filter(_answered(mapping))
-            frame = columns.canonical(raw, sources, kind, timezone=timezone)
-            frame = frame.with_columns(pl.lit(name).alias("source"))
-            yield Batch(kind, frame, raw, identifiers=identifiers, notes=table.notes)
+        options = dict(kind=kind, timezone=timezone, source=source)
+        yield from mapped(table, mapping, where=path.name, **options)
+
+
+def kinds_of(mapping: Mapping) -> tuple[Kind, ...]:
+    """The mapping's kind, and survey responses when a [surveys] block rides on its rows."""
+    if mapping.surveys and mapping.kind is not SURVEY_RESPONSES:
+        return (mapping.kind, SURVEY_RESPONSES)
+    return (mapping.kind,)
+
+
+def mapped(
+    table: tables.Table,
+    mapping: Mapping,
+    *,
+    where: str,
+    kind: Kind | None,
+    timezone: str,
+    source: str | None,
+) -> Iterator[Batch]:
+    """Canonical batches of a table of text cells, through the mapping."""
+    kind = kind or mapping.kind
+    surveys = kind is SURVEY_RESPONSES and mapping.kind is not SURVEY_RESPONSES
+    sources = survey_sources(mapping) if surveys else mapping.columns
+    hint = f"Fix the column name in {mapping.file}, or check that this is the right source."
+    require_headers(table.headers, mapping.headers, file=where, hint=hint)
+    named = [h for h in table.headers if h in mapping.headers]
+    customer = sources.get("customer_key")
+    identifiers = tuple(customer.headers) if customer else ()
+    for raw in table.batches:
+        raw = raw.select("_row", *named)
+        if surveys:
+            raw = raw.filter(_answered(mapping))
+        frame = columns.canonical(raw, sources, kind, timezone=timezone)
+        frame = frame.with_columns(pl.lit(source or mapping.name).alias("source"))
+        yield Batch(kind, frame, raw, identifiers=identifiers, notes=table.notes)
 
 
 def _required(mapping: Mapping | None) -> Mapping:

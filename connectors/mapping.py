@@ -121,14 +121,29 @@ def _check_names(names: list[str], allowed: list[str], *, where: str, file: str)
 
 def parse(text: str, *, file: str = "mapping") -> Mapping:
     """A mapping from TOML text; a mistake raises an error naming the section and field."""
+    return from_document(toml(text, file=file), file=file)
+
+
+def toml(text: str, *, file: str) -> dict:
+    """The TOML document, or an error naming the file and the syntax problem."""
     try:
-        model = _MappingModel.model_validate(tomllib.loads(text))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CarePulseError(f"{file}: not valid TOML ({error})", hint="Fix the syntax.") from None
+
+
+def problems(error: pydantic.ValidationError) -> str:
+    """A validation error as `section.field: what is wrong` phrases."""
+    return "; ".join(_problem(e) for e in _relevant(error.errors()))
+
+
+def from_document(document: dict, *, file: str = "mapping") -> Mapping:
+    """A mapping from a parsed TOML document."""
+    try:
+        model = _MappingModel.model_validate(document)
     except pydantic.ValidationError as error:
-        problems = "; ".join(_problem(e) for e in _relevant(error.errors()))
         raise CarePulseError(
-            f"{file}: {problems}", hint="See the mapping reference in the README."
+            f"{file}: {problems(error)}", hint="See the mapping reference in the README."
         ) from None
     kind = KINDS[model.source.kind]
     _check_names(list(model.columns), kind.columns, where="columns", file=file)

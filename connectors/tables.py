@@ -74,7 +74,7 @@ def _cell_text(cell: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return cell.cast(pl.String)
 
 
-def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column as text (nested JSON values as JSON text)."""
     return frame.select(
         _cell_text(pl.col(name), dtype).alias(name) if dtype != pl.String else pl.col(name)
@@ -86,7 +86,7 @@ def _numbered(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
     start = 1
     for frame in frames:
         yield (
-            _as_text(frame)
+            as_text(frame)
             .with_row_index("_row", offset=start)
             .with_columns(pl.col("_row").cast(pl.Int64))
         )

@@ -25,6 +25,7 @@ CASES: dict[str, tuple[Path, Path | None]] = {
     "zendesk": (FIXTURES / "zendesk_tickets_excerpt.csv", None),
     "asterisk-queue-log": (FIXTURES / "asterisk_made_up.queue_log", None),
     "asterisk-cdr": (FIXTURES / "asterisk_master_made_up.csv", None),
+    "database": (FIXTURES / "database_calls.toml", None),
     "freshdesk": (FIXTURES / "freshdesk_tickets_made_up.csv", None),
     "amazon-connect": (FIXTURES / "amazon_connect_ctr.ndjson", None),
     "qualtrics": (
