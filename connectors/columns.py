@@ -19,6 +19,9 @@ def _text(source: Source) -> pl.Expr:
 
 
 def _cells(source: Source) -> pl.Expr:
+    if source.join:
+        parts = [blank_to_null(pl.col(c)) for c in source.join]
+        return pl.concat_str(parts, separator=source.separator)  # null when a part is
     if source.value is not None:
         value = source.value
         return pl.lit(str(value).lower() if isinstance(value, bool) else str(value))
@@ -35,7 +38,7 @@ def _cells(source: Source) -> pl.Expr:
 
 def _zero(source: Source) -> pl.Expr:
     """Whether the cell is a zero that the mapping reads as null."""
-    if not source.zero_is_null or source.value is not None:
+    if not source.zero_is_null or source.join or source.value is not None:
         return pl.lit(False)
     cell = blank_to_null(pl.col(source.time or source.column or source.date))
     return cell.str.contains(ZERO).fill_null(False)

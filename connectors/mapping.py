@@ -30,10 +30,13 @@ class Source:
     map: tuple[tuple[str, Scalar | None], ...] = ()
     zero_is_null: bool = False
     nulls: tuple[str, ...] = ()  # sentinels that mean unknown, e.g. "-" or "1900-01-01 00:00:00"
+    join: tuple[str, ...] = ()  # several columns joined into one value (composite keys)
+    separator: str = "-"
 
     @property
     def headers(self) -> list[str]:
-        return [h for h in (self.column, self.date, self.time) if h is not None]
+        named = [h for h in (self.column, self.date, self.time) if h is not None]
+        return [*named, *self.join]
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,14 @@ class _SourceModel(pydantic.BaseModel, extra="forbid"):
     map: dict[str, Scalar] | None = None
     zero_is_null: bool = False
     nulls: tuple[str, ...] = ()
+    join: tuple[str, ...] = ()
+    separator: str = "-"
 
     @pydantic.model_validator(mode="after")
     def _one_origin(self) -> _SourceModel:
         origins = [self.column is not None, self.date is not None, self.value is not None]
-        if sum(origins) != 1:
-            raise ValueError("give exactly one of column, date (with optional time) or value")
+        if sum(origins) + bool(self.join) != 1:
+            raise ValueError("give exactly one of column, date (with optional time), join or value")
         if self.time is not None and self.date is None:
             raise ValueError("time needs date")
         return self

@@ -209,3 +209,10 @@ def test_declared_sentinels_are_null(tmp_path):
         None,
         "Refill",
     ]
+
+
+def test_join_builds_a_composite_key_and_a_missing_part_is_unknown(tmp_path):
+    text = CALLS.replace('contact_id = "Id"', 'contact_id = { join = ["Topic", "Id"] }')
+    rows = [ROW, ["c2", *ROW[1:5], ""]]
+    frame = _read(_csv(tmp_path / "calls.csv", rows), text)
+    assert frame["contact_id"].to_list() == ["Refill-c1", None]

@@ -118,3 +118,35 @@ def test_asterisk_issue_759_excerpt_gives_two_handled_attempts():
         ("1501", "PJSIP/7009", 12, 120),
         ("1509", "PJSIP/7051", 7, 173),
     ]
+
+
+@pytest.fixture(scope="module")
+def bank() -> pl.DataFrame:
+    path = validation_file("technion-anonymous-bank", "anonymous_bank_1999-02.tsv")
+    return read_all(path, mapping=MAPPINGS / "technion-anonymous-bank.toml")["contacts"]
+
+
+def test_bank_every_call_is_read_and_phantoms_are_set_aside(bank):
+    assert bank.height == 33344 and bank["contact_id"].n_unique() == 33344
+    phantoms = bank.filter(pl.col("_reason").is_not_null())
+    assert phantoms.height == 278
+    assert phantoms["_reason"].str.starts_with("outcome: 'PHANTOM' is not one of").all()
+    counts = dict(bank["outcome"].value_counts().drop_nulls().iter_rows())
+    assert counts == {"handled": 14096 + 13066, "abandoned": 3932 + 1972}
+
+
+def test_bank_days_match_the_third_party_daily_figures(bank):
+    # third_party_daily_metrics_1999.csv: 1999-02-01 total_calls 1567 (with phantoms), hangs 197
+    local_day = bank["arrived_at"].dt.convert_time_zone("Asia/Jerusalem").dt.date()
+    first = bank.filter(local_day == datetime(1999, 2, 1).date())
+    assert first.height == 1567
+    assert first.filter(pl.col("outcome") == "abandoned").height == 197
+
+
+def test_bank_first_call_and_sentinels(bank):
+    first = bank.row(0, named=True)
+    assert first["contact_id"] == "AA0101-34536"
+    assert first["arrived_at"] == datetime(1999, 2, 1, 5, 2, 47, tzinfo=UTC)  # 7:02:47 IST
+    assert (first["wait_seconds"], first["talk_seconds"], first["agent_id"]) == (0, 166, "DORIT")
+    assert first["customer_key"] is None  # customer_id 0 = not identified
+    assert bank.row(1, named=True)["agent_id"] is None  # NO_SERVER
