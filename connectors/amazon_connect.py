@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,27 +48,6 @@ SOURCES = {
 TIME = pl.Datetime("us", "UTC")
 
 
-def records(text: str) -> Iterator[tuple[int, dict]]:
-    """Each JSON object with its line number, however the objects are put together."""
-    decoder, position = json.JSONDecoder(), 0
-    while True:
-        while position < len(text) and text[position] in " \t\r\n,[]":
-            position += 1
-        if position >= len(text):
-            return
-        line = text.count("\n", 0, position) + 1
-        try:
-            value, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise CarePulseError(
-                f"the record starting at line {line} is broken JSON "
-                f"(line {error.lineno}, column {error.colno}: {error.msg})",
-                hint="Export the contact records again; each must be a complete JSON object.",
-            ) from None
-        if isinstance(value, dict):
-            yield line, value
-
-
 def _get(record: dict, path: str) -> str | None:
     value: object = record
     for part in path.split("."):
@@ -79,7 +57,9 @@ def _get(record: dict, path: str) -> str | None:
 
 def flat(text: str) -> pl.DataFrame:
     """The fields CarePulse uses, as text, one row per record (`_row` = its first line)."""
-    rows = [{"_row": line, **{f: _get(r, f) for f in FIELDS}} for line, r in records(text)]
+    rows = [
+        {"_row": line, **{f: _get(r, f) for f in FIELDS}} for line, r in tables.json_objects(text)
+    ]
     schema = {"_row": pl.Int64, **dict.fromkeys(FIELDS, pl.String)}
     return pl.DataFrame(rows, schema=schema)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,3 +168,24 @@ def _excel(path: Path, sheet: str | None) -> pl.DataFrame:
             f"{path.name}: cannot read the workbook ({str(error).splitlines()[0]})",
             hint="Check the sheet name in the mapping ([source] sheet = ...), or save as CSV.",
         ) from error
+
+
+def json_objects(text: str) -> Iterator[tuple[int, dict]]:
+    """Each JSON object with its line number: NDJSON, an array, or objects back to back."""
+    decoder, position = json.JSONDecoder(), 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,[]":
+            position += 1
+        if position >= len(text):
+            return
+        line = text.count("\n", 0, position) + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise CarePulseError(
+                f"the record starting at line {line} is broken JSON "
+                f"(line {error.lineno}, column {error.colno}: {error.msg})",
+                hint="Export the records again; each must be a complete JSON object.",
+            ) from None
+        if isinstance(value, dict):
+            yield line, value

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors import columns, tables
+from connectors import columns, tables, zendesk_api
 from connectors.base import Batch
 from connectors.mapping import Source
 from connectors.parse import require_headers
+from metrics.errors import CarePulseError
 from metrics.schema import SURVEY_RESPONSES, TICKETS, Kind
 
 DEFAULT_SOURCE = "zendesk"
@@ -116,12 +117,15 @@ class Zendesk:
     description = "Zendesk Support ticket CSV export (Id, Status, Created at, Requester id, …)"
 
     def detect(self, path: Path, head: bytes) -> bool:
+        if _is_json(head):
+            return b'"requester_id"' in head and (b'"tickets"' in head or b'"ticket"' in head)
         headers = tables.csv_headers(head)
         return set(REQUIRED) <= set(headers) and any(s in headers for s in SIGNS)
 
     def kinds(self, path: Path, *, mapping: object = None) -> tuple[Kind, ...]:
         head = path.open("rb").read(65536)
-        return (TICKETS, SURVEY_RESPONSES) if SCORE in tables.csv_headers(head) else (TICKETS,)
+        rated = _is_json(head) or SCORE in tables.csv_headers(head)
+        return (TICKETS, SURVEY_RESPONSES) if rated else (TICKETS,)
 
     def read(
         self,
@@ -132,6 +136,9 @@ class Zendesk:
         batch_rows: int,
         kind: Kind | None = None,
     ) -> Iterator[Batch]:
+        if _is_json(path.open("rb").read(64)):
+            yield from _api(path, source=source, batch_rows=batch_rows, kind=kind)
+            return
         table = tables.read(path, batch_rows=batch_rows)
         require_headers(
             table.headers,
@@ -147,6 +154,25 @@ class Zendesk:
             frame = frame.with_columns(source=pl.lit(source or DEFAULT_SOURCE))
             identifiers = ("Requester id",) if "Requester id" in kept else ()
             yield Batch(kind or TICKETS, frame, raw, identifiers=identifiers, notes=table.notes)
+
+
+def _is_json(head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"{", b"[")
+
+
+def _api(path: Path, *, source: str | None, batch_rows: int, kind: Kind | None) -> Iterator[Batch]:
+    """The API's JSON pages (timestamps there are UTC, so no zone is needed)."""
+    text, notes = tables.text_of(path)
+    try:
+        raw = zendesk_api.flat(text)
+    except CarePulseError as error:
+        raise CarePulseError(f"{path.name}: {error.message}", hint=error.hint) from None
+    make = zendesk_api.surveys if kind is SURVEY_RESPONSES else zendesk_api.tickets
+    for offset in range(0, raw.height, batch_rows):
+        part = raw.slice(offset, batch_rows)
+        frame = make(part).with_columns(source=pl.lit(source or DEFAULT_SOURCE))
+        cells = part.filter(pl.col("_row").is_in(frame["_row"].implode()))
+        yield Batch(kind or TICKETS, frame, cells, identifiers=("requester_id",), notes=notes)
 
 
 def _wanted() -> set[str]:

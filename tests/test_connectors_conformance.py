@@ -18,17 +18,23 @@ from tests.conftest import FIXTURES
 
 MAPPINGS = Path(__file__).resolve().parents[1] / "sample_data" / "mappings"
 
-# connector name -> (sample file, mapping or None)
-CASES: dict[str, tuple[Path, Path | None]] = {
-    "canonical": (FIXTURES / "canonical_contacts.csv", None),
-    "generic": (FIXTURES / "pwc_call_centre_excerpt.csv", MAPPINGS / "pwc-call-centre.toml"),
-    "zendesk": (FIXTURES / "zendesk_tickets_excerpt.csv", None),
-    "asterisk-queue-log": (FIXTURES / "asterisk_made_up.queue_log", None),
-    "asterisk-cdr": (FIXTURES / "asterisk_master_made_up.csv", None),
-    "database": (FIXTURES / "database_calls.toml", None),
-    "freshdesk": (FIXTURES / "freshdesk_tickets_made_up.csv", None),
-    "amazon-connect": (FIXTURES / "amazon_connect_ctr.ndjson", None),
+# sample -> (connector name, sample file, mapping or None); every connector has at least one
+CASES: dict[str, tuple[str, Path, Path | None]] = {
+    "zendesk-api": ("zendesk", FIXTURES / "zendesk_api_tickets.json", None),
+    "zendesk-csv": ("zendesk", FIXTURES / "zendesk_tickets_excerpt.csv", None),
+    "canonical": ("canonical", FIXTURES / "canonical_contacts.csv", None),
+    "generic": (
+        "generic",
+        FIXTURES / "pwc_call_centre_excerpt.csv",
+        MAPPINGS / "pwc-call-centre.toml",
+    ),
+    "asterisk-queue-log": ("asterisk-queue-log", FIXTURES / "asterisk_made_up.queue_log", None),
+    "asterisk-cdr": ("asterisk-cdr", FIXTURES / "asterisk_master_made_up.csv", None),
+    "database": ("database", FIXTURES / "database_calls.toml", None),
+    "freshdesk": ("freshdesk", FIXTURES / "freshdesk_tickets_made_up.csv", None),
+    "amazon-connect": ("amazon-connect", FIXTURES / "amazon_connect_ctr.ndjson", None),
     "qualtrics": (
+        "qualtrics",
         FIXTURES / "qualtrics_w241_choice_text.csv",
         FIXTURES / "qualtrics_w241_choice_text.toml",
     ),
@@ -42,19 +48,19 @@ def _facts(engine: sa.Engine, kind: str) -> pl.DataFrame:
 
 
 def test_every_registered_connector_has_a_sample():
-    assert set(CASES) == set(connectors.REGISTRY)
+    assert {name for name, _, _ in CASES.values()} == set(connectors.REGISTRY)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_the_sample_is_detected_from_its_content(name):
-    path, mapping = CASES[name]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_sample_is_detected_from_its_content(case):
+    name, path, mapping = CASES[case]
     connector, _ = resolve(path, mapping=mapping)
     assert connector.name == name
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_batches_have_the_canonical_schema(name):
-    path, mapping = CASES[name]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_batches_have_the_canonical_schema(case):
+    name, path, mapping = CASES[case]
     connector, declared = resolve(path, source=name, mapping=mapping)
     for kind_name in kinds_in(path, source=name, mapping=mapping):
         kind = KINDS[kind_name] if kind_name else None
@@ -68,9 +74,9 @@ def test_batches_have_the_canonical_schema(name):
             assert set(batch.identifiers) <= set(batch.raw.columns)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_every_row_is_accounted_for_and_a_reimport_changes_nothing(name, engine):
-    path, mapping = CASES[name]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_row_is_accounted_for_and_a_reimport_changes_nothing(case, engine):
+    name, path, mapping = CASES[case]
     settings = get_settings()
     for kind in kinds_in(path, source=name, mapping=mapping):
         options = dict(engine=engine, settings=settings, source=name, mapping=mapping, kind=kind)

@@ -21,7 +21,7 @@ IST = "Asia/Kolkata"
 def _read(path: Path, kind=TICKETS, *, timezone: str = IST) -> pl.DataFrame:
     batches = zendesk.CONNECTOR.read(path, timezone=timezone, source=None, batch_rows=3, kind=kind)
     frame = pl.concat([b.frame for b in batches])
-    return validate(frame, kind, now=datetime(2024, 1, 1, tzinfo=UTC))
+    return validate(frame, kind, now=datetime(2030, 1, 1, tzinfo=UTC))
 
 
 def _ticket(frame: pl.DataFrame, ticket_id: str) -> dict:
@@ -118,3 +118,31 @@ def test_a_ticket_export_without_the_needed_columns_says_which(tmp_path):
         CarePulseError, match="missing column 'Created at' \\(closest: 'Created'\\)"
     ):
         list(zendesk.CONNECTOR.read(path, timezone=IST, source=None, batch_rows=5))
+
+
+API = FIXTURES / "zendesk_api_tickets.json"
+
+
+def test_api_pages_with_metric_sets_give_tickets():
+    assert connectors.detect(API).name == "zendesk"
+    frame = _read(API, timezone="UTC")
+    assert frame["ticket_id"].to_list() == ["1", "2", "3", "4"]  # two pages back to back
+    assert frame["_reason"].null_count() == 4
+    first = _ticket(frame, "1")
+    created = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+    assert first["first_reply_at"] == created + timedelta(minutes=30)  # calendar minutes
+    assert first["solved_at"] == created + timedelta(minutes=120)
+    assert first["last_solved_at"] == datetime(2024, 3, 4, 11, 0, tzinfo=UTC)
+    assert (first["channel"], first["queue"], first["customer_key"]) == ("email", "360001", "1001")
+    assert _ticket(frame, "2")["solved_at"] is None
+    assert (_ticket(frame, "3")["reopens"], _ticket(frame, "3")["priority"]) == (1, None)
+
+
+def test_api_ratings_offered_answered_and_unoffered():
+    surveys = _read(API, SURVEY_RESPONSES)
+    rows = {r["ticket_id"]: r for r in surveys.iter_rows(named=True)}
+    assert set(rows) == {"1", "2", "4"}  # unoffered is not a survey
+    assert (rows["1"]["csat"], rows["1"]["comment"]) == (5, "Quick!")
+    assert (rows["2"]["csat"], rows["2"]["responded_at"]) == (None, None)
+    assert (rows["4"]["csat"], rows["4"]["comment"]) == (1, "=cmd|' /C calc'!A0")
+    assert rows["4"]["responded_at"] == datetime(2024, 3, 6, 9, 0, tzinfo=UTC)

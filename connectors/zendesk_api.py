@@ -1,0 +1,110 @@
+"""Zendesk Support API JSON: `tickets` pages, with `metric_sets` when include=metric_sets."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from connectors import columns, tables
+from connectors.mapping import Source
+from metrics.schema import SURVEY_RESPONSES, TICKETS
+
+# Ticket fields CarePulse uses, flattened to dotted names, and the metric set's.
+TICKET_FIELDS = (
+    *("id", "status", "priority", "type", "via.channel", "group_id", "assignee_id"),
+    *("requester_id", "created_at", "updated_at", "satisfaction_rating.score"),
+    *("satisfaction_rating.comment", "satisfaction_rating.updated_at"),
+)
+METRIC_FIELDS = (
+    *("reply_time_in_minutes.calendar", "first_resolution_time_in_minutes.calendar"),
+    *("solved_at", "reopens", "replies"),
+)
+VIA = (
+    *(("email", "email"), ("web", "portal"), ("mobile", "portal"), ("chat", "chat")),
+    *(("native_messaging", "chat"), ("voice", "voice"), ("sms", "sms"), ("api", None)),
+    *(("facebook", None), ("twitter", None), ("any_channel", None), ("rule", None)),
+    *(("closed_ticket", None), ("side_conversation", None)),
+)
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+SOURCES = {
+    "ticket_id": Source(column="id"),
+    "status": Source(column="status", map=tuple((s, s) for s in STATUSES)),
+    "priority": Source(column="priority"),
+    "category": Source(column="type"),
+    "channel": Source(column="via.channel", map=VIA),
+    "queue": Source(column="group_id"),
+    "agent_id": Source(column="assignee_id"),
+    "customer_key": Source(column="requester_id"),
+    "created_at": Source(column="created_at"),
+    "updated_at": Source(column="updated_at"),
+    "last_solved_at": Source(column="metric.solved_at"),
+    "reopens": Source(column="metric.reopens"),
+    "replies": Source(column="metric.replies"),
+}
+# offered = sent, not answered; unoffered = never sent; good/bad on a 1-5 scale as 5/1.
+SCORES = (("good", 5), ("bad", 1), ("offered", None))
+
+
+def _get(record: dict, path: str) -> str | None:
+    value: object = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return None if value is None else str(value)
+
+
+def flat(text: str) -> pl.DataFrame:
+    """One text row per ticket (`_row` = its place in the file), metric fields as `metric.…`."""
+    tickets, metrics = [], {}
+    for _line, page in tables.json_objects(text):
+        for ticket in page.get("tickets", [page.get("ticket")] if "ticket" in page else []):
+            tickets.append({f: _get(ticket, f) for f in TICKET_FIELDS})
+        for metric in page.get("metric_sets", []):
+            metrics[str(metric.get("ticket_id"))] = {
+                f"metric.{f}": _get(metric, f) for f in METRIC_FIELDS
+            }
+    empty = dict.fromkeys((f"metric.{f}" for f in METRIC_FIELDS), None)
+    rows = [t | metrics.get(t["id"], empty) for t in tickets]
+    names = [*TICKET_FIELDS, *empty]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String))
+    return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def tickets(raw: pl.DataFrame) -> pl.DataFrame:
+    """Canonical tickets; first reply and first solve from the calendar-minute metrics."""
+    frame = columns.canonical(raw, SOURCES, TICKETS, timezone="UTC")
+    minutes = {
+        "first_reply_at": "metric.reply_time_in_minutes.calendar",
+        "solved_at": "metric.first_resolution_time_in_minutes.calendar",
+    }
+    offsets = raw.select(
+        **{
+            name: pl.duration(minutes=pl.col(column).cast(pl.Int64, strict=False))
+            for name, column in minutes.items()
+        }
+    )
+    return frame.with_columns(
+        first_reply_at=pl.col("created_at") + offsets["first_reply_at"],
+        solved_at=pl.min_horizontal(pl.col("created_at") + offsets["solved_at"], "last_solved_at"),
+    )
+
+
+def surveys(raw: pl.DataFrame) -> pl.DataFrame:
+    """Satisfaction ratings: offered = sent, good/bad = answered; unoffered makes no row."""
+    score = pl.col("satisfaction_rating.score")
+    raw = raw.filter(score.is_not_null() & (score != "unoffered"))
+    ticket = tickets(raw)
+    sources = SOURCES | {
+        "response_id": Source(column="id"),
+        "csat": Source(column="satisfaction_rating.score", map=SCORES),
+        "comment": Source(column="satisfaction_rating.comment"),
+    }
+    answer = columns.canonical(raw, sources, SURVEY_RESPONSES, timezone="UTC")
+    rated_at = columns.timestamp(
+        pl.col("satisfaction_rating.updated_at"), format=None, timezone="UTC"
+    )
+    when = raw.select(
+        sent_at=ticket["last_solved_at"].fill_null(ticket["created_at"]),
+        responded_at=pl.when(score.is_in(["good", "bad"])).then(
+            pl.coalesce(rated_at, ticket["updated_at"])
+        ),
+    )
+    return answer.with_columns(ticket_id=ticket["ticket_id"], **when.to_dict())
