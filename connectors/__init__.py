@@ -13,6 +13,7 @@ from connectors import (
     freshdesk,
     generic,
     qualtrics,
+    surveymonkey,
     zendesk,
 )
 from connectors.base import Batch, Connector
@@ -27,6 +28,7 @@ SPECIFIC = (
     zendesk.CONNECTOR,
     freshdesk.CONNECTOR,
     qualtrics.CONNECTOR,
+    surveymonkey.CONNECTOR,
     database.CONNECTOR,
 )
 REGISTRY: dict[str, Connector] = {

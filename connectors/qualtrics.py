@@ -39,10 +39,11 @@ def file_zone(head: bytes) -> str | None:
     return None
 
 
-def _mapping(mapping: Mapping | None) -> Mapping:
+def required_mapping(mapping: Mapping | None, product: str) -> Mapping:
+    """The survey mapping, or an error saying a survey export needs one."""
     if mapping is None or mapping.kind is not SURVEY_RESPONSES:
         raise CarePulseError(
-            "a Qualtrics export needs a mapping of kind survey_responses naming its questions",
+            f"a {product} export needs a mapping of kind survey_responses naming its questions",
             hint='Pass --mapping FILE.toml with e.g. csat = "Q3" and contact_id = "CaseId" '
             "(see the mapping reference in the README).",
         )
@@ -68,7 +69,7 @@ class Qualtrics:
         batch_rows: int,
         mapping: Mapping | None = None,
     ) -> Iterator[Batch]:
-        mapping = _mapping(mapping)
+        mapping = required_mapping(mapping, "Qualtrics")
         zone = file_zone(path.open("rb").read(1 << 20)) or timezone
         sources = DEFAULTS | mapping.columns
         named = list(dict.fromkeys(h for s in sources.values() for h in s.headers))

@@ -33,6 +33,11 @@ CASES: dict[str, tuple[str, Path, Path | None]] = {
     "database": ("database", FIXTURES / "database_calls.toml", None),
     "freshdesk": ("freshdesk", FIXTURES / "freshdesk_tickets_made_up.csv", None),
     "amazon-connect": ("amazon-connect", FIXTURES / "amazon_connect_ctr.ndjson", None),
+    "surveymonkey": (
+        "surveymonkey",
+        FIXTURES / "surveymonkey_made_up.csv",
+        FIXTURES / "surveymonkey_made_up.toml",
+    ),
     "qualtrics": (
         "qualtrics",
         FIXTURES / "qualtrics_w241_choice_text.csv",
