@@ -13,6 +13,7 @@ import polars as pl
 from connectors import tables
 from connectors.base import Batch
 from connectors.columns import timestamp
+from connectors.mapping import Mapping
 from metrics.errors import CarePulseError
 from metrics.schema import CONTACTS
 
@@ -37,6 +38,9 @@ CUSTOM_SAMPLE = (
     *("start", "answer", "end", "duration", "billsec", "disposition", "amaflags"),
     *("accountcode", "uniqueid", "userfield", "sequence"),
 )
+# The fields a call needs; a declared cdr_custom layout must name them.
+NEEDED = ("src", "dstchannel", "lastapp", "lastdata", "start", "answer", "end", "billsec")
+NEEDED = (*NEEDED, "disposition", "clid", "channel")
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 # "PJSIP/client2-00000003" is the endpoint PJSIP/client2 on its third channel.
 CHANNEL_SUFFIX = r"-[0-9a-f]{8}(;\d)?$"
@@ -136,15 +140,32 @@ def contacts(grouped: pl.DataFrame, *, source: str) -> pl.DataFrame:
 RAW = ("src", "clid", "dispositions", "legs", "first_row")
 
 
-def _rows(path: Path) -> tuple[pl.DataFrame, tuple[str, ...]]:
+def _declared(names: tuple[str, ...], file: str) -> tuple[str, ...]:
+    missing = [c for c in NEEDED if c not in names]
+    if missing:
+        raise CarePulseError(
+            f"{file}: the declared layout lacks {', '.join(missing)}",
+            hint=f"Name the CDR fields in column order; CarePulse needs {', '.join(NEEDED)}.",
+        )
+    return names
+
+
+def _rows(path: Path, declared: tuple[str, ...]) -> tuple[pl.DataFrame, tuple[str, ...]]:
     text, notes = tables.text_of(path)
-    names = layout(_first_row(text))
+    names = declared or layout(_first_row(text))
+    if declared and len(_first_row(text)) != len(declared):
+        raise CarePulseError(
+            f"{path.name}: line 1 has {len(_first_row(text))} fields, the layout names "
+            f"{len(declared)}",
+            hint="Declare every column of the cdr_custom line, in order.",
+        )
     if names is None:
         raise CarePulseError(
             f"{path.name}: not a CDR layout CarePulse knows; line 1 has "
             f"{len(_first_row(text))} fields: {', '.join(_first_row(text)[:10])}…",
             hint="Expected cdr_csv's Master.csv (16-21 columns, start in column 10) or the "
-            "cdr_custom.conf.sample layout (19 columns, clid first, start in column 9).",
+            "cdr_custom.conf.sample layout (19 columns, clid first, start in column 9); "
+            "declare another layout with --source asterisk-cdr --mapping (README).",
         )
     frame = pl.read_csv(
         io.StringIO(text), has_header=False, new_columns=list(names), infer_schema=False
@@ -158,16 +179,25 @@ class AsteriskCdr:
 
     name = "asterisk-cdr"
     description = "Asterisk CDR Master.csv (cdr_csv 16-21 columns, or the cdr_custom sample)"
+    uses_mapping = True  # optional: a mapping's [source] layout declares a cdr_custom layout
 
     def detect(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0].decode("latin-1")
         return layout(_first_row(first)) is not None
 
     def read(
-        self, path: Path, *, timezone: str, source: str | None, batch_rows: int
+        self,
+        path: Path,
+        *,
+        timezone: str,
+        source: str | None,
+        batch_rows: int,
+        mapping: Mapping | None = None,
     ) -> Iterator[Batch]:
-        rows, notes = _rows(path)
-        frame = contacts(calls(rows, timezone=timezone), source=source or DEFAULT_SOURCE)
+        declared = _declared(mapping.layout, mapping.file) if mapping and mapping.layout else ()
+        rows, notes = _rows(path, declared)
+        name = source or (mapping.name if mapping else DEFAULT_SOURCE)
+        frame = contacts(calls(rows, timezone=timezone), source=name)
         for offset in range(0, frame.height, batch_rows):
             part = frame.slice(offset, batch_rows)
             canonical = part.select("_row", *CONTACTS.columns, "_reason")

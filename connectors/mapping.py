@@ -50,6 +50,7 @@ class Mapping:
     delimiter: str | None = None
     sheet: str | None = None
     surveys: dict[str, Source] = field(default_factory=dict)
+    layout: tuple[str, ...] = ()  # column names of a header-less file (asterisk-cdr)
     file: str = "mapping"
 
     @property
@@ -88,11 +89,12 @@ class _SourceSection(pydantic.BaseModel, extra="forbid"):
     timezone: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    layout: tuple[str, ...] = ()
 
 
 class _MappingModel(pydantic.BaseModel, extra="forbid"):
     source: _SourceSection
-    columns: dict[str, str | _SourceModel]
+    columns: dict[str, str | _SourceModel] = {}
     surveys: dict[str, str | _SourceModel] = {}
 
 
@@ -160,6 +162,7 @@ def from_document(document: dict, *, file: str = "mapping") -> Mapping:
         timezone=model.source.timezone,
         delimiter=model.source.delimiter,
         sheet=model.source.sheet,
+        layout=model.source.layout,
         surveys={k: _source(v) for k, v in model.surveys.items()},
         file=file,
     )

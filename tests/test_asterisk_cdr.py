@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 import connectors
+from carepulse.ingest import resolve
 from connectors import asterisk_cdr
 from metrics.errors import CarePulseError
 from metrics.schema import CONTACTS, validate
@@ -85,3 +86,35 @@ def test_real_cdr_custom_sample_layout():
         "PJSIP/client2",
     )
     assert dict(frame["outcome"].value_counts().iter_rows()) == {"handled": 11, "abandoned": 3}
+
+
+def test_a_declared_cdr_custom_layout(tmp_path):
+    path = tmp_path / "Custom.csv"
+    path.write_text(
+        '"2024-03-04 09:00:00","2024-03-04 09:00:09","2024-03-04 09:02:09","ANSWERED",120,'
+        '"5550100","""Pat"" <5550100>","SIP/trunk-00000001","SIP/201-00000002","Dial",'
+        '"SIP/201,20","1709542800.1"\n'
+    )
+    layout = tmp_path / "layout.toml"
+    layout.write_text(
+        '[source]\nname = "pbx-2"\nkind = "contacts"\n'
+        'layout = ["start", "answer", "end", "disposition", "billsec", "src", "clid", '
+        '"channel", "dstchannel", "lastapp", "lastdata", "uniqueid"]\n'
+    )
+    # the CLI's path: --source asterisk-cdr --mapping layout.toml
+    connector, declared = resolve(path, source="asterisk-cdr", mapping=layout)
+    batches = list(
+        connector.read(path, timezone="UTC", source=None, batch_rows=5, mapping=declared)
+    )
+    row = batches[0].frame.row(0, named=True)
+    assert (row["contact_id"], row["outcome"], row["talk_seconds"], row["source"]) == (
+        "1709542800.1",
+        "handled",
+        120,
+        "pbx-2",
+    )
+    short = layout.read_text().replace(', "billsec"', "")
+    layout.write_text(short)
+    _, declared = resolve(path, source="asterisk-cdr", mapping=layout)
+    with pytest.raises(CarePulseError, match="the declared layout lacks billsec"):
+        list(connector.read(path, timezone="UTC", source=None, batch_rows=5, mapping=declared))
