@@ -216,3 +216,22 @@ def test_join_builds_a_composite_key_and_a_missing_part_is_unknown(tmp_path):
     rows = [ROW, ["c2", *ROW[1:5], ""]]
     frame = _read(_csv(tmp_path / "calls.csv", rows), text)
     assert frame["contact_id"].to_list() == ["Refill-c1", None]
+
+
+def test_a_missing_sheet_is_named(tmp_path):
+    from tests.conftest import validation_file
+
+    workbook = validation_file("pwc-call-centre", "01_Call-Center-Dataset.original.xlsx")
+    text = CALLS.replace('kind = "contacts"', 'kind = "contacts"\nsheet = "Calls"')
+    with pytest.raises(CarePulseError, match="no matching sheet found"):
+        _read(workbook, text)
+
+
+def test_a_format_that_takes_no_mapping_says_so(tmp_path):
+    from carepulse.ingest import resolve
+
+    path = _csv(tmp_path / "calls.csv", [ROW])
+    declared = tmp_path / "m.toml"
+    declared.write_text(CALLS)
+    with pytest.raises(CarePulseError, match="the canonical format does not take a mapping"):
+        resolve(path, source="canonical", mapping=declared)
