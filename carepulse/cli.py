@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 import connectors
-from carepulse import storage
+from carepulse import formatting, query, rollups, storage
 from carepulse.ingest import IngestFailed, RunSummary, ingest
 from carepulse.settings import get_settings
+from metrics import evaluate
 from metrics.errors import CarePulseError
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "centre"
@@ -148,6 +149,62 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    rollups.rebuild(_engine(), get_settings())
+    print("Rollups rebuilt from the stored facts with the current settings.")
+    return 0
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    by = [g for part in args.by for g in part.split(",") if g]
+    allowed = [
+        *evaluate.TIME_GRAINS,
+        *dict.fromkeys(d for ds in evaluate.DIMENSIONS.values() for d in ds),
+    ]
+    unknown = [g for g in by if g not in allowed]
+    if unknown:
+        raise CarePulseError(
+            f"cannot group by {', '.join(unknown)}", hint=f"Use one of: {', '.join(allowed)}."
+        )
+    frame = query.kpis(
+        _engine(), settings, start=args.start, end=args.end, by=by, keys=args.kpi or None
+    )
+    if args.format == "json":
+        print(json.dumps(frame.to_dicts(), default=str))
+    elif args.format == "csv":
+        print(frame.write_csv(), end="")
+    else:
+        print(_table(frame, by, settings.timezone, query.chosen(settings)))
+    return 0
+
+
+def _table(frame, by: list[str], timezone: str, kpis) -> str:
+    units = {k.key: (k.label, k.unit) for k in kpis}
+    header = ["KPI", *by, "value", "target", "status", "n", "95 % interval", "note"]
+    lines = []
+    for row in frame.iter_rows(named=True):
+        label, unit = units[row["kpi"]]
+        lines.append(
+            [
+                label,
+                *(str(row[g]) for g in by),
+                formatting.value(row["value"], unit),
+                formatting.value(row["target"], unit),
+                row["status"],
+                formatting.count(row["denominator"]),
+                formatting.interval(row["ci_low"], row["ci_high"], unit),
+                row["note"] or "",
+            ]
+        )
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
+    text = [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *lines]
+    ]
+    return f"Days in {timezone}\n" + "\n".join(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carepulse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +235,19 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--limit", type=int, default=1000)
     quarantine.add_argument("--json", action="store_true")
     quarantine.set_defaults(run=cmd_quarantine)
+    kpis = commands.add_parser("kpis", help="print KPIs for a period")
+    kpis.add_argument(
+        "--from", dest="start", type=date.fromisoformat, required=True, metavar="DATE"
+    )
+    kpis.add_argument("--to", dest="end", type=date.fromisoformat, required=True, metavar="DATE")
+    kpis.add_argument(
+        "--by", action="append", default=[], help="time grain or dimension, repeatable"
+    )
+    kpis.add_argument("--kpi", action="append", help="a KPI key, repeatable (default: all)")
+    kpis.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    kpis.set_defaults(run=cmd_kpis)
+    rebuild = commands.add_parser("rebuild", help="recompute every rollup from the stored facts")
+    rebuild.set_defaults(run=cmd_rebuild)
     return parser
 
 

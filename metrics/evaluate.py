@@ -31,6 +31,7 @@ OUTPUT = {
     "provisional": pl.Boolean,
     "note": pl.String,
 }
+WINDOWS = {"fcr": "FCR window", "containment": "24 hours", "complaint": "48 hours"}
 Frames = Mapping[str, pl.LazyFrame | pl.DataFrame]
 
 
@@ -199,7 +200,7 @@ def _note(kpi: Kpi, small_sample: int) -> pl.Expr:
         .when(pl.col("status") == "small sample")
         .then(pl.format(f"fewer than {small_sample} responses ({{}})", pl.col("denominator")))
         .when(pl.col("provisional"))
-        .then(pl.lit(f"provisional: recent contacts wait for their {window} window to close"))
+        .then(pl.lit(f"provisional: the latest ones wait for their {WINDOWS.get(window)} to close"))
     )
 
 
