@@ -14,13 +14,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 import connectors
-from carepulse import formatting, query, rollups, storage
+from carepulse import formatting, query, rollups, sample, storage
 from carepulse.ingest import IngestFailed, RunSummary, ingest
 from carepulse.settings import get_settings
 from metrics import evaluate
 from metrics.errors import CarePulseError
-
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "centre"
 
 
 def _engine() -> sa.Engine:
@@ -94,10 +92,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         return 0
     if any(v is not None for v in (args.days, args.scale, args.seed, args.end)):
         return _generate_and_load(args)
-    files = sorted(SAMPLE_DIR.glob("*.parquet"))
-    if not files:
-        raise CarePulseError(f"no sample files in {SAMPLE_DIR}", hint="Run `make sample`.")
-    return _load_sample(args, files)
+    return _load_sample(args, sample.files())
 
 
 def _load_sample(args: argparse.Namespace, files: list[Path]) -> int:
@@ -219,13 +214,13 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument("--source-name", help="the rows' source name (default: the format's)")
     ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
     ingest_cmd.set_defaults(run=cmd_ingest)
-    sample = commands.add_parser("sample", help="load the sample contact centre")
-    sample.add_argument("--if-empty", action="store_true", help="only into an empty database")
-    sample.add_argument("--days", type=int, help="generate this many days instead (default 90)")
-    sample.add_argument("--scale", type=float, help="volume multiplier of a generated centre")
-    sample.add_argument("--seed", type=int, help="random seed of a generated centre")
-    sample.add_argument("--end", type=date.fromisoformat, help="last day (default yesterday)")
-    sample.set_defaults(run=cmd_sample)
+    sample_cmd = commands.add_parser("sample", help="load the sample contact centre")
+    sample_cmd.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    sample_cmd.add_argument("--days", type=int, help="generate this many days instead (default 90)")
+    sample_cmd.add_argument("--scale", type=float, help="volume multiplier of a generated centre")
+    sample_cmd.add_argument("--seed", type=int, help="random seed of a generated centre")
+    sample_cmd.add_argument("--end", type=date.fromisoformat, help="last day (default yesterday)")
+    sample_cmd.set_defaults(run=cmd_sample)
     runs = commands.add_parser("runs", help="list ingest runs, newest first")
     runs.add_argument("--limit", type=int, default=50)
     runs.add_argument("--json", action="store_true")

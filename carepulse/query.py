@@ -70,8 +70,9 @@ def kpis(
 ) -> pl.DataFrame:
     """Catalog KPIs for local days `start`..`end`, grouped `by`, against the settings' targets."""
     if end < start:
-        raise CarePulseError(f"the period ends ({end}) before it starts ({start})",
-                             hint="Swap the dates.")  # fmt: skip
+        raise CarePulseError(
+            f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
+        )
     rollups.ensure_current(engine, settings)
     frames = load(engine, start, end, settings.timezone)
     backlog = frames.pop("backlog")

@@ -78,8 +78,14 @@ def _between(column: sa.ColumnElement, span: Span) -> sa.ColumnElement[bool]:
     return sa.and_(column >= span[0], column < span[1])
 
 
-def _replace(connection: sa.Connection, name: str, column: str, low: object, high: object,
-             frame: pl.DataFrame) -> None:  # fmt: skip
+def _replace(
+    connection: sa.Connection,
+    name: str,
+    column: str,
+    low: object,
+    high: object,
+    frame: pl.DataFrame,
+) -> None:
     table = storage.ROLLUPS[name]
     connection.execute(table.delete().where(table.c[column] >= low, table.c[column] < high))
     storage.insert_frame(connection, name, frame.select(table.columns.keys()))
@@ -168,8 +174,12 @@ class Touched:
     backlog_from: datetime | None = None
 
 
-def _min_max(connection: sa.Connection, value: sa.ColumnElement, *where: object,
-             source: sa.FromClause | None = None) -> Span | None:  # fmt: skip
+def _min_max(
+    connection: sa.Connection,
+    value: sa.ColumnElement,
+    *where: object,
+    source: sa.FromClause | None = None,
+) -> Span | None:
     statement = sa.select(sa.func.min(value).label("low"), sa.func.max(value).label("high"))
     if source is not None:
         statement = statement.select_from(source)
@@ -180,8 +190,9 @@ def _min_max(connection: sa.Connection, value: sa.ColumnElement, *where: object,
     return None if low is None else (low, high)
 
 
-def _versions(connection: sa.Connection, stage: sa.TableClause, fact: sa.Table, key: str,
-              value: object) -> Span | None:  # fmt: skip
+def _versions(
+    connection: sa.Connection, stage: sa.TableClause, fact: sa.Table, key: str, value: object
+) -> Span | None:
     """The span of `value` over the staged rows and the stored rows they replace."""
     new = _min_max(connection, value(stage), source=stage)
     on = sa.and_(fact.c.source == stage.c.source, fact.c[key] == stage.c[key])

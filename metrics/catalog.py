@@ -41,13 +41,13 @@ ABANDON_RATE = Ratio(
     "offered contacts less short abandons. A contact whose wait is unknown is never short.",
 )
 ASA = Ratio(
-    key="asa", label="Average speed of answer", unit=SEC, better=DOWN, family=C,
+    key="asa", short="ASA", label="Average speed of answer", unit=SEC, better=DOWN, family=C,
     numerator=m("wait_sum"), denominator=m("handled_with_wait"), squares=m("wait_sq"),
     interval=Interval.MEAN, targets=_target(30, ("rx",)),
     definition="Total wait of answered contacts / answered contacts with a known wait.",
 )
 AHT = Ratio(
-    key="aht", label="Average handle time", unit=SEC, better=DOWN, family=C,
+    key="aht", short="AHT", label="Average handle time", unit=SEC, better=DOWN, family=C,
     numerator=m("handle_sum"), denominator=m("handled_with_talk"), squares=m("handle_sq"),
     interval=Interval.MEAN, targets=_target(300),
     definition="Total (talk + hold + after-contact work) / handled contacts with a known talk "
@@ -60,7 +60,7 @@ AVG_HOLD = Ratio(
     definition="Total hold / handled contacts with a known talk time (missing hold is none).",
 )
 FCR = Ratio(
-    key="fcr", label="First-contact resolution", unit=PCT, better=UP, family=C,
+    key="fcr", short="FCR", label="First-contact resolution", unit=PCT, better=UP, family=C,
     numerator=m("fcr_resolved"), denominator=m("fcr_eligible"), window="fcr",
     targets=_target(0.7),
     definition="Handled contacts with no further contact from the same customer (any channel) "
@@ -79,7 +79,8 @@ ESCALATION_RATE = Ratio(
     "handled contacts.",
 )
 CONTAINMENT = Ratio(
-    key="containment", label="Self-service containment", unit=PCT, better=UP, family=C,
+    key="containment", short="Containment", label="Self-service containment", unit=PCT,
+    better=UP, family=C,
     numerator=m("bot_contained"), denominator=m("bot_sessions"), window="containment",
     targets=_target(0.7),
     definition="Bot sessions finished by the bot with no contact from the same customer in the "
@@ -119,7 +120,8 @@ NPS = Ratio(
     definition="(Promoters 9–10 − detractors 0–6) / valid responses × 100, from −100 to 100.",
 )
 CES = Ratio(
-    key="ces", label="Customer effort (easy)", unit=PCT, better=UP, family=S, survey=True,
+    key="ces", short="CES (easy)", label="Customer effort (easy)", unit=PCT, better=UP,
+    family=S, survey=True,
     numerator=m("ces_easy"), denominator=m("ces_n"), targets=_target(0.8),
     definition="Responses 5–7 on the 7-point \"made it easy\" scale / valid responses.",
 )
@@ -134,7 +136,8 @@ SURVEY_FCR = Ratio(
     definition="Customers answering \"resolved: yes\" / customers who answered the question.",
 )
 RESPONSE_RATE = Ratio(
-    key="response_rate", label="Survey response rate", unit=PCT, better=UP, family=S,
+    key="response_rate", short="Response rate", label="Survey response rate", unit=PCT,
+    better=UP, family=S,
     numerator=m("surveys_answered"), denominator=m("surveys_sent"), targets=_target(0.3),
     definition="Surveys answered / surveys sent.",
 )
@@ -188,7 +191,8 @@ REOPEN_RATE = Ratio(
     definition="Tickets first solved in the period and reopened at least once / those tickets.",
 )
 COMPLAINT_FOLLOW_UP = Ratio(
-    key="complaint_follow_up", label="Complaint follow-up in 48 h", unit=PCT, better=UP,
+    key="complaint_follow_up", short="Complaints in 48 h", label="Complaint follow-up in 48 h",
+    unit=PCT, better=UP,
     family=T, numerator=m("complaints_answered"), denominator=m("complaints"),
     window="complaint", targets=_target(0.95),
     definition="Complaints with a written response within 48 h of creation / complaints "

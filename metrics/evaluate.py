@@ -260,8 +260,12 @@ def evaluate(
     family lacks a `by` or `where` dimension is left out.
     """
     where, targets = where or {}, targets or {}
-    windows = {"fcr": timedelta(days=7), "containment": timedelta(hours=24),
-               "complaint": ticket_rollup.FOLLOW_UP, **(windows or {})}  # fmt: skip
+    windows = {
+        "fcr": timedelta(days=7),
+        "containment": timedelta(hours=24),
+        "complaint": ticket_rollup.FOLLOW_UP,
+        **(windows or {}),
+    }
     as_of = as_of or datetime.now(UTC)
     dims = [d for d in by if d not in TIME_GRAINS]
     parts = []
@@ -270,9 +274,16 @@ def evaluate(
         if not chosen or not set(dims) | set(where) <= set(DIMENSIONS[family]):
             continue
         rows = _family_rows(
-            chosen, family, intervals, backlog, by=by, where=where, timezone=timezone,
-            windows=windows, as_of=as_of,
-        )  # fmt: skip
+            chosen,
+            family,
+            intervals,
+            backlog,
+            by=by,
+            where=where,
+            timezone=timezone,
+            windows=windows,
+            as_of=as_of,
+        )
         parts += [_finish(k, r, targets.get(k.key), small_sample) for k, r in rows]
     if not parts:
         return pl.DataFrame(schema={"kpi": pl.String, **OUTPUT})

@@ -80,6 +80,11 @@ class Kpi:
     definition: str
     targets: dict[str, float] = field(default_factory=dict)  # preset -> default target
     survey: bool = False  # small-sample rule applies (survey answers)
+    short: str = ""  # a label that fits a tile; the label when empty
+
+    @property
+    def title(self) -> str:
+        return self.short or self.label
 
     @property
     def measures(self) -> tuple[str, ...]:
