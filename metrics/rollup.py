@@ -36,7 +36,7 @@ def _contact_measures(
     agent = pl.col("channel") != "bot"  # bot sessions are counted on their own
     queued = agent & (pl.col("direction") == "inbound")
     abandoned = queued & (outcome == "abandoned")
-    short = abandoned & wait.is_not_null() & (wait < short_abandon_seconds)
+    short = abandoned & wait.is_not_null() & (wait <= short_abandon_seconds)
     handled = queued & (outcome == "handled")
     worked = agent & (outcome == "handled") & pl.col("talk_seconds").is_not_null()
     timed = handled & wait.is_not_null()
