@@ -148,8 +148,25 @@ def period_caption(f: Filters) -> None:
     st.caption(text)
 
 
+# Measure names that do not read well as words on their own.
+WORDS = {
+    "handled_in_sl": "handled within the threshold",
+    "abandoned_in_sl": "abandoned within the threshold",
+    "fcr_eligible": "handled with a customer key, window closed",
+    "fcr_resolved": "those with no repeat contact",
+    "csat_top2": "ratings 4–5",
+    "csat_n": "valid ratings",
+    "nps_n": "valid answers",
+    "ces_n": "valid answers",
+    "ces_easy": "answers 5–7",
+}
+
+
 def _terms(measure: object) -> str:
-    parts = [("− " if sign < 0 else "+ ") + name.replace("_", " ") for name, sign in measure.terms]
+    parts = [
+        ("− " if sign < 0 else "+ ") + WORDS.get(name, name.replace("_", " "))
+        for name, sign in measure.terms
+    ]
     return " ".join(parts).removeprefix("+ ")
 
 
