@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 import connectors
-from carepulse import storage
+from carepulse import formatting, query, rollups, sample, storage
 from carepulse.ingest import IngestFailed, RunSummary, ingest, kinds_in
 from carepulse.settings import get_settings
+from metrics import evaluate
 from metrics.errors import CarePulseError
-
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "centre"
 
 
 def _engine() -> sa.Engine:
@@ -89,10 +88,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         return 0
     if any(v is not None for v in (args.days, args.scale, args.seed, args.end)):
         return _generate_and_load(args)
-    files = sorted(SAMPLE_DIR.glob("*.parquet"))
-    if not files:
-        raise CarePulseError(f"no sample files in {SAMPLE_DIR}", hint="Run `make sample`.")
-    return _load_sample(args, files)
+    return _load_sample(args, sample.files())
 
 
 def _load_sample(args: argparse.Namespace, files: list[Path]) -> int:
@@ -145,6 +141,62 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    rollups.rebuild(_engine(), get_settings())
+    print("Rollups rebuilt from the stored facts with the current settings.")
+    return 0
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    by = [g for part in args.by for g in part.split(",") if g]
+    allowed = [
+        *evaluate.TIME_GRAINS,
+        *dict.fromkeys(d for ds in evaluate.DIMENSIONS.values() for d in ds),
+    ]
+    unknown = [g for g in by if g not in allowed]
+    if unknown:
+        raise CarePulseError(
+            f"cannot group by {', '.join(unknown)}", hint=f"Use one of: {', '.join(allowed)}."
+        )
+    frame = query.kpis(
+        _engine(), settings, start=args.start, end=args.end, by=by, keys=args.kpi or None
+    )
+    if args.format == "json":
+        print(json.dumps(frame.to_dicts(), default=str))
+    elif args.format == "csv":
+        print(frame.write_csv(), end="")
+    else:
+        print(_table(frame, by, settings.timezone, query.chosen(settings)))
+    return 0
+
+
+def _table(frame, by: list[str], timezone: str, kpis) -> str:
+    units = {k.key: (k.label, k.unit) for k in kpis}
+    header = ["KPI", *by, "value", "target", "status", "n", "95 % interval", "note"]
+    lines = []
+    for row in frame.iter_rows(named=True):
+        label, unit = units[row["kpi"]]
+        lines.append(
+            [
+                label,
+                *(str(row[g]) for g in by),
+                formatting.value(row["value"], unit),
+                formatting.value(row["target"], unit),
+                row["status"],
+                formatting.count(row["denominator"]),
+                formatting.interval(row["ci_low"], row["ci_high"], unit),
+                row["note"] or "",
+            ]
+        )
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
+    text = [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *lines]
+    ]
+    return f"Days in {timezone}\n" + "\n".join(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carepulse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -162,13 +214,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
     ingest_cmd.set_defaults(run=cmd_ingest)
-    sample = commands.add_parser("sample", help="load the sample contact centre")
-    sample.add_argument("--if-empty", action="store_true", help="only into an empty database")
-    sample.add_argument("--days", type=int, help="generate this many days instead (default 90)")
-    sample.add_argument("--scale", type=float, help="volume multiplier of a generated centre")
-    sample.add_argument("--seed", type=int, help="random seed of a generated centre")
-    sample.add_argument("--end", type=date.fromisoformat, help="last day (default yesterday)")
-    sample.set_defaults(run=cmd_sample)
+    sample_cmd = commands.add_parser("sample", help="load the sample contact centre")
+    sample_cmd.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    sample_cmd.add_argument("--days", type=int, help="generate this many days instead (default 90)")
+    sample_cmd.add_argument("--scale", type=float, help="volume multiplier of a generated centre")
+    sample_cmd.add_argument("--seed", type=int, help="random seed of a generated centre")
+    sample_cmd.add_argument("--end", type=date.fromisoformat, help="last day (default yesterday)")
+    sample_cmd.set_defaults(run=cmd_sample)
     runs = commands.add_parser("runs", help="list ingest runs, newest first")
     runs.add_argument("--limit", type=int, default=50)
     runs.add_argument("--json", action="store_true")
@@ -178,6 +230,19 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--limit", type=int, default=1000)
     quarantine.add_argument("--json", action="store_true")
     quarantine.set_defaults(run=cmd_quarantine)
+    kpis = commands.add_parser("kpis", help="print KPIs for a period")
+    kpis.add_argument(
+        "--from", dest="start", type=date.fromisoformat, required=True, metavar="DATE"
+    )
+    kpis.add_argument("--to", dest="end", type=date.fromisoformat, required=True, metavar="DATE")
+    kpis.add_argument(
+        "--by", action="append", default=[], help="time grain or dimension, repeatable"
+    )
+    kpis.add_argument("--kpi", action="append", help="a KPI key, repeatable (default: all)")
+    kpis.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    kpis.set_defaults(run=cmd_kpis)
+    rebuild = commands.add_parser("rebuild", help="recompute every rollup from the stored facts")
+    rebuild.set_defaults(run=cmd_rebuild)
     return parser
 
 

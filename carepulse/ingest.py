@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import connectors
-from carepulse import storage
-from carepulse.merge import copy_quarantine, merge
+from carepulse import rollups, storage
+from carepulse.merge import copy_quarantine, merge, stage_table
 from carepulse.privacy import hash_column, hash_key
 from carepulse.settings import Settings
 from connectors import mapping as mappings
@@ -145,11 +145,15 @@ def _record(connection: sa.Connection, summary: RunSummary) -> None:
     )
 
 
-def _commit(engine: Engine, summary: RunSummary, kind: Kind | None, prefix: str) -> None:
+def _commit(
+    engine: Engine, summary: RunSummary, kind: Kind | None, prefix: str, settings: Settings
+) -> None:
     with engine.begin() as connection:
         if kind is not None:
+            change = rollups.touched(connection, stage_table(prefix + "rows", kind), kind.name)
             merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
             copy_quarantine(connection, prefix + "quarantine")
+            rollups.apply(connection, change, rollups.Thresholds.of(settings))
             summary.kind = kind.name
             summary.accepted = merged.inserted + merged.updated
             summary.updated, summary.duplicates = merged.updated, merged.duplicates
@@ -193,6 +197,7 @@ def ingest(
     connector, declared = resolve(path, source=source, mapping=mapping)
     options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
     timezone = timezone or (declared and declared.timezone) or settings.timezone
+    rollups.ensure_current(engine, settings)
     summary = _start(engine, path, sha256_of(path), connector.name)
     key = hash_key(settings)
     try:
@@ -205,7 +210,7 @@ def ingest(
             **options,
         )
         staged = _stage_file(stager, batches, summary, key)
-        _commit(engine, summary, staged, stager.prefix)
+        _commit(engine, summary, staged, stager.prefix, settings)
     except (CarePulseError, sa.exc.SQLAlchemyError, pl.exceptions.PolarsError) as error:
         summary.status, summary.error = "failed", str(error)
         summary.accepted = summary.updated = summary.duplicates = 0

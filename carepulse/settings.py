@@ -23,6 +23,7 @@ HINTS = {
     "timezone": "Use an IANA zone name such as America/New_York or Europe/Zurich.",
     "preset": "Use rx or generic.",
     "fcr_method": "Use repeat_contact, reported or survey.",
+    "sl_abandons": "Use negative, ignored or positive.",
     "database_url": "Use a SQLAlchemy URL, e.g. sqlite:///data/carepulse.db or "
     "postgresql+psycopg://user@host/carepulse.",
 }
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     sl_seconds: float | None = Field(None, gt=0)  # None: the preset's threshold
     fcr_method: Literal["repeat_contact", "reported", "survey"] = "repeat_contact"
     fcr_window_hours: float = Field(168, gt=0)
+    fcr_same_reason: bool = False  # a repeat must share the contact's reason
+    sl_abandons: Literal["negative", "ignored", "positive"] = "negative"
+    hold_in_talk: bool = False  # the source's talk time already contains hold
     small_sample: int = Field(30, ge=1)
     hash_key: SecretStr | None = None  # None: generated into data_dir/hash.key on first use
     batch_rows: int = Field(200_000, ge=1)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from metrics.schema import KINDS, TIMESTAMP, Kind
+from metrics import rollup, ticket_rollup
+from metrics.schema import KINDS, TIMESTAMP, Kind, empty
 
 STAGE_PREFIX = "stage_"
 RUN_STATUSES = ("running", "committed", "failed")
@@ -19,8 +21,12 @@ metadata = sa.MetaData()
 def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine:
     if dtype == TIMESTAMP:
         return sa.DateTime(timezone=True)
+    if dtype == pl.Date:
+        return sa.Date()
     if dtype == pl.Boolean:
         return sa.Boolean()
+    if dtype in (pl.Int64, pl.UInt32, pl.UInt64):
+        return sa.BigInteger()
     if dtype.is_integer():
         return sa.Integer()
     if dtype.is_float():
@@ -44,6 +50,43 @@ def _fact_table(kind: Kind) -> sa.Table:
 
 
 FACTS: dict[str, sa.Table] = {name: _fact_table(kind) for name, kind in KINDS.items()}
+
+
+def _rollup_schemas() -> dict[str, pl.Schema]:
+    """Column types of each rollup table, from the rollups of empty canonical frames."""
+    contacts = empty(KINDS["contacts"]).lazy()
+    tickets = empty(KINDS["tickets"]).lazy()
+    surveys = empty(KINDS["survey_responses"]).lazy()
+    frames = {
+        "contact_intervals": rollup.roll_up_contacts(
+            contacts, short_abandon_seconds=0, sl_seconds=1, fcr_window=timedelta(1)
+        ),
+        "survey_intervals": rollup.roll_up_surveys(surveys, contacts),
+        "ticket_intervals": ticket_rollup.roll_up_tickets(tickets),
+        "ticket_backlog": ticket_rollup.roll_up_backlog(
+            tickets, first=date.min, last=date.min, timezone="UTC"
+        ),
+    }
+    return {name: frame.collect_schema() for name, frame in frames.items()}
+
+
+ROLLUP_SCHEMAS = _rollup_schemas()
+
+
+def _rollup_table(name: str, schema: pl.Schema) -> sa.Table:
+    time = next(iter(schema))  # interval_start or day
+    columns = [sa.Column(c, _sql_type(t), nullable=c not in (time,)) for c, t in schema.items()]
+    return sa.Table(name, metadata, *columns, sa.Index(f"ix_{name}_{time}", time))
+
+
+ROLLUPS: dict[str, sa.Table] = {n: _rollup_table(n, s) for n, s in ROLLUP_SCHEMAS.items()}
+
+rollup_state = sa.Table(
+    "rollup_state",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
 
 ingest_runs = sa.Table(
     "ingest_runs",
@@ -131,9 +174,9 @@ def is_sqlite(engine: Engine) -> bool:
 
 def _sqlite_rows(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
-        pl.col(name).dt.strftime(SQLITE_TIME_FORMAT)
+        pl.col(name).dt.strftime(SQLITE_TIME_FORMAT if dtype != pl.Date else "%Y-%m-%d")
         for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.Datetime)
+        if isinstance(dtype, pl.Datetime) or dtype == pl.Date
     )
 
 
@@ -169,6 +212,23 @@ def _sqlite_append(engine: Engine, table: str, frame: pl.DataFrame) -> None:
         connection.close()
 
 
+def insert_frame(connection: sa.Connection, table: str, frame: pl.DataFrame) -> None:
+    """Insert a frame into an existing table inside the caller's transaction, in bulk."""
+    if frame.is_empty():
+        return
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in frame.columns)
+        cursor.executemany(
+            f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _sqlite_rows(frame).iter_rows()
+        )
+        return
+    with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        for row in frame.iter_rows():
+            copy.write_row(row)
+
+
 def counts(engine: Engine) -> dict[str, int]:
     """Stored rows per fact table."""
     with engine.connect() as connection:
@@ -178,12 +238,17 @@ def counts(engine: Engine) -> dict[str, int]:
         }
 
 
-def read(engine: Engine, statement: sa.Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def read(
+    engine: Engine | sa.Connection, statement: sa.Select, schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
     """Run a query into Polars with the given column types (SQLite's text times parsed)."""
-    with engine.connect() as connection:
-        result = connection.execute(statement)
-        names = list(result.keys())
-        rows = result.all()
+    if isinstance(engine, sa.Connection):
+        result = engine.execute(statement)
+        names, rows = list(result.keys()), result.all()
+    else:
+        with engine.connect() as connection:
+            result = connection.execute(statement)
+            names, rows = list(result.keys()), result.all()
     frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
     casts = []
     for name in names:
@@ -194,6 +259,8 @@ def read(engine: Engine, statement: sa.Select, schema: dict[str, pl.DataType]) -
         if dtype == TIMESTAMP and frame.schema[name] == pl.String:
             text = column.str.to_datetime(SQLITE_TIME_FORMAT, time_unit="us", time_zone="UTC")
             casts.append(text.alias(name))
+        elif dtype == pl.Date and frame.schema[name] == pl.String:
+            casts.append(column.str.to_date("%Y-%m-%d").alias(name))
         elif dtype == TIMESTAMP and isinstance(frame.schema[name], pl.Datetime):
             casts.append(_utc(column, frame.schema[name]).alias(name))
         else:

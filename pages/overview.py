@@ -1,14 +1,51 @@
-"""Overview: what is stored, until the KPI engine lands (see the issues)."""
+"""Overview: headline KPIs against target, what needs attention, trends, heatmaps and mix."""
 
 import streamlit as st
 
-from carepulse import storage, ui
+from carepulse import charts, ui, widgets
+from metrics.catalog import HEADLINE
 
 st.title("Overview")
-counts = storage.counts(ui.store())
-if not any(counts.values()):
-    ui.stop_with("No data yet.", hint="Run `carepulse sample` or load files on the Data page.")
-columns = st.columns(len(counts))
-for column, (kind, count) in zip(columns, counts.items(), strict=True):
-    column.metric(kind.replace("_", " ").capitalize(), f"{count:,}")
-st.caption("KPI tiles, trends and targets arrive with the metrics engine.")
+f = ui.filters()
+catalog = ui.catalog()
+if not ui.has_data():
+    ui.offer_sample()
+ui.period_caption(f)
+current = ui.kpis(f, keys=HEADLINE)
+if current["value"].is_null().all():
+    ui.stop_with(
+        "No contacts or surveys in this period.",
+        hint="Widen the period or the filters, or load data on the Data page.",
+    )
+widgets.tiles(current, ui.kpis(f, keys=HEADLINE, before=True), catalog, HEADLINE)
+
+st.subheader("Needs attention")
+queues = ui.kpis(f, by=("queue",), keys=HEADLINE)
+attention = widgets.attention(current, queues, catalog, ui.small_sample())
+if attention.is_empty():
+    st.success("Every headline KPI with enough sample meets its target.")
+else:
+    st.dataframe(attention, hide_index=True, width="stretch")
+
+st.subheader("Trends")
+chosen = st.multiselect(
+    "KPIs",
+    list(HEADLINE),
+    default=["service_level", "abandon_rate", "aht", "csat"],
+    format_func=lambda k: catalog[k].label,
+)
+widgets.trends(f, catalog, chosen)
+
+st.subheader("When contacts arrive")
+grid = ui.kpis(f, by=("weekday", "hour_of_day"), keys=("offered", "service_level"))
+left, right = st.columns(2)
+for column, key in zip((left, right), ("offered", "service_level"), strict=True):
+    cells = grid.filter(grid["kpi"] == key)
+    column.plotly_chart(charts.heatmap(cells, catalog[key]), width="stretch", key=f"heat-{key}")
+
+st.subheader("Mix")
+left, right = st.columns(2)
+for column, dimension in zip((left, right), ("channel", "queue"), strict=True):
+    volume = ui.kpis(f, by=(dimension,), keys=("offered",))
+    title = f"Offered by {dimension}"
+    column.plotly_chart(charts.mix(volume, dimension, title=title), width="stretch")

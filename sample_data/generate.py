@@ -725,8 +725,9 @@ def _scores(rng: np.random.Generator, base: pl.DataFrame) -> dict[str, np.ndarra
     )
     return {
         "csat": np.clip(np.rint(latent), 1, 5),
-        "nps": np.clip(np.rint(2.3 * latent - 1.2 + rng.normal(0, 1.0, n)), 0, 10),
-        "ces": np.clip(np.rint(8.2 - 1.4 * latent + rng.normal(0, 0.8, n)), 1, 7),
+        "nps": np.clip(np.rint(2.3 * latent - 0.6 + rng.normal(0, 1.0, n)), 0, 10),
+        # CES is agreement with "made it easy" on 1–7 (METRICS.md): higher is easier.
+        "ces": np.clip(np.rint(1.4 * latent - 0.4 + rng.normal(0, 0.8, n)), 1, 7),
         "is_resolved": resolved != (rng.random(n) < 0.1),
     }
 

@@ -22,21 +22,6 @@ def _run(page: str | None = None) -> AppTest:
     return app
 
 
-def test_an_empty_store_says_how_to_start():
-    app = _run()
-    assert "No data yet" in app.info[0].value
-    assert "carepulse sample" in app.info[0].value
-
-
-def test_overview_counts_what_was_loaded(tmp_path):
-    rows = [contact("c1"), contact("c2"), contact("c3", outcome="lost")]
-    assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
-    app = _run()
-    tiles = {m.label: m.value for m in app.metric}
-    assert tiles["Contacts"] == "2" and tiles["Tickets"] == "0"
-    assert "contacts · canonical: 2024-03-04 09:00" in app.sidebar.caption[0].value
-
-
 def test_data_page_lists_runs_and_their_quarantined_rows(tmp_path):
     rows = [contact("c1"), contact("c2", wait_seconds="soon")]
     assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0

@@ -1,0 +1,147 @@
+"""Plotly figures for the dashboard and the PDF, all on one registered template."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import polars as pl
+
+from metrics.kpi import Kpi, Unit
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+NEUTRAL, BAND, FLAG = "#555555", "rgba(0,114,178,0.10)", "#D55E00"
+TEMPLATE = "carepulse"
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+pio.templates[TEMPLATE] = go.layout.Template(
+    layout=go.Layout(
+        colorway=PALETTE,
+        font={"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 13},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        xaxis={"gridcolor": "#eeeeee", "linecolor": "#999999", "zeroline": False},
+        yaxis={"gridcolor": "#eeeeee", "linecolor": "#999999", "zeroline": False},
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        legend={"orientation": "h", "y": -0.2},
+        hoverlabel={"bgcolor": "white"},
+    )
+)
+
+
+def scale(unit: Unit, values: pl.Series | None = None) -> tuple[float, str, str]:
+    """Multiplier, axis title and tick format for showing a unit on an axis."""
+    if unit is Unit.PERCENT:
+        return 100.0, "%", ".0f"
+    if unit is Unit.SECONDS:
+        largest = values.max() if values is not None and values.len() else 0
+        if largest and largest > 4 * 3600:
+            return 1 / 3600, "hours", ".1f"
+        if largest and largest > 180:
+            return 1 / 60, "minutes", ".1f"
+        return 1.0, "seconds", ".0f"
+    if unit is Unit.POINTS:
+        return 1.0, "NPS points", "+.0f"
+    return 1.0, "score" if unit is Unit.SCORE else "count", ",.2f" if unit is Unit.SCORE else ",.0f"
+
+
+def trend(series: pl.DataFrame, kpi: Kpi, *, x: str = "day", height: int = 320) -> go.Figure:
+    """A daily KPI line with its target (dashed), control limits (band) and flagged points."""
+    factor, title, ticks = scale(kpi.unit, series["value"])
+    frame = series.with_columns(pl.col("value", "lower", "upper", "target") * factor)
+    xs = frame[x].to_list()
+    figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": kpi.label})
+    band = frame.select(pl.col("upper").fill_null(strategy="forward"), "lower")
+    figure.add_scatter(
+        x=xs,
+        y=band["upper"].to_list(),
+        mode="lines",
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+    figure.add_scatter(
+        x=xs,
+        y=band["lower"].to_list(),
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor=BAND,
+        name="Control limits",
+        hoverinfo="skip",
+    )
+    figure.add_scatter(
+        x=xs,
+        y=frame["value"].to_list(),
+        mode="lines+markers",
+        name=kpi.label,
+        line={"color": PALETTE[0]},
+        hovertemplate=f"%{{x}}<br>%{{y:{ticks}}} {title}<extra></extra>",
+    )
+    flagged = frame.filter(pl.col("flagged"))
+    if flagged.height:
+        figure.add_scatter(
+            x=flagged[x].to_list(),
+            y=flagged["value"].to_list(),
+            mode="markers",
+            name="Outside control limits",
+            marker={"symbol": "diamond-open", "size": 13, "color": FLAG, "line": {"width": 2}},
+        )
+    target = frame["target"].drop_nulls()
+    if target.len():
+        figure.add_hline(
+            y=target[0],
+            line={"dash": "dash", "color": NEUTRAL},
+            annotation_text="target",
+            annotation_position="top left",
+        )
+    figure.update_yaxes(title_text=title, tickformat=ticks)
+    figure.update_xaxes(title_text=None)
+    return figure
+
+
+def heatmap(frame: pl.DataFrame, kpi: Kpi, *, height: int = 320) -> go.Figure:
+    """Hour of day × weekday of one KPI (rows: weekday 1–7, columns: local hour)."""
+    factor, title, ticks = scale(kpi.unit, frame["value"])
+    hours = sorted(frame["hour_of_day"].unique().to_list())
+    grid = [[None] * len(hours) for _ in WEEKDAYS]
+    for row in frame.iter_rows(named=True):
+        if row["value"] is not None:
+            grid[row["weekday"] - 1][hours.index(row["hour_of_day"])] = row["value"] * factor
+    reverse = kpi.better.value == "lower"
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid,
+            x=[f"{h:02d}:00" for h in hours],
+            y=WEEKDAYS,
+            colorscale="Cividis",
+            reversescale=reverse,
+            colorbar={"title": {"text": title}},
+            hovertemplate=f"%{{y}} %{{x}}<br>%{{z:{ticks}}} {title}<extra></extra>",
+        ),
+        layout={"template": TEMPLATE, "height": height, "title": kpi.label},
+    )
+    figure.update_yaxes(autorange="reversed", title_text="weekday")
+    figure.update_xaxes(title_text="hour (local)")
+    return figure
+
+
+def mix(frame: pl.DataFrame, column: str, *, title: str, height: int = 300) -> go.Figure:
+    """Horizontal bars of a count per category, largest first, with shares."""
+    frame = frame.filter(pl.col("value") > 0).sort("value")
+    total = frame["value"].sum() or 1
+    labels = [str(v) if v is not None else "(not set)" for v in frame[column].to_list()]
+    figure = go.Figure(
+        go.Bar(
+            x=frame["value"].to_list(),
+            y=labels,
+            orientation="h",
+            marker={"color": PALETTE[0]},
+            text=[f"{v / total:.0%}" for v in frame["value"].to_list()],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
+        ),
+        layout={"template": TEMPLATE, "height": height, "title": title},
+    )
+    figure.update_xaxes(title_text="contacts offered")
+    return figure

@@ -1,0 +1,74 @@
+"""Reporting periods: presets relative to an anchor day, and their comparison periods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+PRESETS = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "last-7-days": "Last 7 days",
+    "last-4-weeks": "Last 4 weeks",
+    "this-month": "This month",
+    "last-month": "Last month",
+    "this-quarter": "This quarter",
+    "last-week": "Last week",
+    "last-quarter": "Last quarter",
+    "custom": "Custom",
+}
+COMPARISONS = {"previous": "Previous period", "last-year": "Same period last year", "none": "None"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days `start`..`end`, both inclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def label(self) -> str:
+        if self.start == self.end:
+            return f"{self.start:%a %d %b %Y}"
+        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def preset(name: str, anchor: date) -> Period:
+    """The preset period as of `anchor` (today, or the last day with data)."""
+    month = anchor.replace(day=1)
+    last_month_end = month - timedelta(days=1)
+    quarter = _quarter_start(anchor)
+    last_quarter_end = quarter - timedelta(days=1)
+    monday = anchor - timedelta(days=anchor.weekday())
+    periods = {
+        "today": Period(anchor, anchor),
+        "yesterday": Period(anchor - timedelta(days=1), anchor - timedelta(days=1)),
+        "last-7-days": Period(anchor - timedelta(days=6), anchor),
+        "last-4-weeks": Period(anchor - timedelta(days=27), anchor),
+        "this-month": Period(month, anchor),
+        "last-month": Period(last_month_end.replace(day=1), last_month_end),
+        "this-quarter": Period(quarter, anchor),
+        "last-week": Period(monday - timedelta(days=7), monday - timedelta(days=1)),
+        "last-quarter": Period(_quarter_start(last_quarter_end), last_quarter_end),
+    }
+    if name not in periods:
+        raise ValueError(f"unknown period preset {name!r}")
+    return periods[name]
+
+
+def comparison(period: Period, how: str) -> Period | None:
+    """The period to compare with: the one just before, or 52 weeks earlier (same weekdays)."""
+    if how == "previous":
+        return Period(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
+    if how == "last-year":
+        year = timedelta(weeks=52)
+        return Period(period.start - year, period.end - year)
+    return None

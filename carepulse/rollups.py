@@ -1,0 +1,269 @@
+"""Keep the stored rollups in step with the facts: re-roll only the intervals a change touched."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from carepulse import storage
+from carepulse.settings import Settings
+from metrics import rollup, ticket_rollup
+from metrics.repeats import CHAIN
+from metrics.schema import KINDS, TIMESTAMP
+
+GRAIN = timedelta(minutes=15)
+Span = tuple[datetime, datetime]
+TICKET_TIMES = ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at")
+CONTACTS, TICKETS, SURVEYS = (storage.FACTS[k] for k in ("contacts", "tickets", "survey_responses"))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The settings the stored rollups depend on; a change rebuilds them."""
+
+    short_abandon_seconds: float
+    sl_seconds: float
+    fcr_window_hours: float
+    fcr_same_reason: bool
+    hold_in_talk: bool
+    timezone: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Thresholds:
+        return cls(
+            short_abandon_seconds=settings.short_abandon_seconds,
+            sl_seconds=settings.service_level_seconds,
+            fcr_window_hours=settings.fcr_window_hours,
+            fcr_same_reason=settings.fcr_same_reason,
+            hold_in_talk=settings.hold_in_talk,
+            timezone=settings.timezone,
+        )
+
+    @property
+    def look_back(self) -> timedelta:
+        """How far before a changed contact earlier contacts' repeat flags can change."""
+        return max(timedelta(hours=self.fcr_window_hours), timedelta(hours=24)) + CHAIN
+
+    def fingerprint(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def _floor(moment: datetime) -> datetime:
+    return moment - (moment - datetime.min.replace(tzinfo=moment.tzinfo)) % GRAIN
+
+
+def widen(span: Span) -> Span:
+    """The span grown to whole 15-minute intervals (end exclusive)."""
+    return _floor(span[0]), _floor(span[1]) + GRAIN
+
+
+def merge_spans(*spans: Span | None) -> Span | None:
+    known = [s for s in spans if s is not None]
+    if not known:
+        return None
+    return min(s[0] for s in known), max(s[1] for s in known)
+
+
+def _read(connection: sa.Connection, statement: sa.Select, kind: str) -> pl.LazyFrame:
+    return storage.read(connection, statement, KINDS[kind].schema).lazy()
+
+
+def _between(column: sa.ColumnElement, span: Span) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= span[0], column < span[1])
+
+
+def _replace(
+    connection: sa.Connection,
+    name: str,
+    column: str,
+    low: object,
+    high: object,
+    frame: pl.DataFrame,
+) -> None:
+    table = storage.ROLLUPS[name]
+    connection.execute(table.delete().where(table.c[column] >= low, table.c[column] < high))
+    storage.insert_frame(connection, name, frame.select(table.columns.keys()))
+
+
+def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
+    """Rebuild contact intervals in `span` and earlier ones whose repeat flags it can change."""
+    start, end = span[0] - limits.look_back, span[1]
+    wanted = sa.select(CONTACTS).where(
+        _between(CONTACTS.c.arrived_at, (start, end + limits.look_back))
+    )
+    frame = rollup.roll_up_contacts(
+        _read(connection, wanted, "contacts"),
+        short_abandon_seconds=limits.short_abandon_seconds,
+        sl_seconds=limits.sl_seconds,
+        fcr_window=timedelta(hours=limits.fcr_window_hours),
+        fcr_same_reason=limits.fcr_same_reason,
+        hold_in_talk=limits.hold_in_talk,
+        span=(start, end),
+    ).collect()
+    _replace(connection, "contact_intervals", "interval_start", start, end, frame)
+
+
+def reroll_surveys(connection: sa.Connection, span: Span) -> None:
+    """Rebuild survey intervals in `span`: responses counted there by their contact or own time."""
+    rated = sa.select(CONTACTS.c.contact_id).where(_between(CONTACTS.c.arrived_at, span))
+    own_time = sa.func.coalesce(SURVEYS.c.responded_at, SURVEYS.c.sent_at)
+    responses = sa.select(SURVEYS).where(
+        sa.or_(SURVEYS.c.contact_id.in_(rated), _between(own_time, span))
+    )
+    linked = sa.select(CONTACTS).where(
+        CONTACTS.c.contact_id.in_(responses.with_only_columns(SURVEYS.c.contact_id))
+    )
+    frame = rollup.roll_up_surveys(
+        _read(connection, responses, "survey_responses"),
+        _read(connection, linked, "contacts"),
+        span=span,
+    ).collect()
+    _replace(connection, "survey_intervals", "interval_start", span[0], span[1], frame)
+
+
+def reroll_tickets(connection: sa.Connection, span: Span) -> None:
+    """Rebuild ticket intervals in `span` (creations and first solves)."""
+    wanted = sa.select(TICKETS).where(
+        sa.or_(_between(TICKETS.c.created_at, span), _between(TICKETS.c.solved_at, span))
+    )
+    frame = ticket_rollup.roll_up_tickets(_read(connection, wanted, "tickets"), span=span)
+    _replace(connection, "ticket_intervals", "interval_start", span[0], span[1], frame.collect())
+
+
+def _latest(
+    connection: sa.Connection, table: sa.Table, columns: tuple[str, ...]
+) -> datetime | None:
+    statement = sa.select(*(sa.func.max(table.c[c]).label(c) for c in columns))
+    row = storage.read(connection, statement, dict.fromkeys(columns, TIMESTAMP)).row(0)
+    known = [t for t in row if t is not None]
+    return max(known) if known else None
+
+
+def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> None:
+    """Rebuild end-of-day backlog from `first` to the last day ticket data speaks for."""
+    latest = _latest(connection, TICKETS, TICKET_TIMES)
+    if latest is None:
+        return
+    last = latest.astimezone(ZoneInfo(timezone)).date()
+    end = datetime.combine(last + timedelta(days=1), time(), ZoneInfo(timezone))
+    begin = datetime.combine(first, time(), ZoneInfo(timezone))
+    left = sa.func.coalesce(
+        TICKETS.c.last_solved_at, TICKETS.c.solved_at, TICKETS.c.closed_at, TICKETS.c.created_at
+    )
+    still_open = sa.or_(TICKETS.c.status.not_in(ticket_rollup.DONE), left >= begin)
+    wanted = sa.select(TICKETS).where(TICKETS.c.created_at < end, still_open)
+    frame = ticket_rollup.roll_up_backlog(
+        _read(connection, wanted, "tickets"), first=first, last=last, timezone=timezone
+    )
+    _replace(connection, "ticket_backlog", "day", first, last + timedelta(days=1), frame.collect())
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What a change can alter: interval spans per rollup and the first backlog day."""
+
+    contacts: Span | None = None
+    surveys: Span | None = None
+    tickets: Span | None = None
+    backlog_from: datetime | None = None
+
+
+def _min_max(
+    connection: sa.Connection,
+    value: sa.ColumnElement,
+    *where: object,
+    source: sa.FromClause | None = None,
+) -> Span | None:
+    statement = sa.select(sa.func.min(value).label("low"), sa.func.max(value).label("high"))
+    if source is not None:
+        statement = statement.select_from(source)
+    row = storage.read(
+        connection, statement.where(*where), dict.fromkeys(("low", "high"), TIMESTAMP)
+    )
+    low, high = row.row(0)
+    return None if low is None else (low, high)
+
+
+def _versions(
+    connection: sa.Connection, stage: sa.TableClause, fact: sa.Table, key: str, value: object
+) -> Span | None:
+    """The span of `value` over the staged rows and the stored rows they replace."""
+    new = _min_max(connection, value(stage), source=stage)
+    on = sa.and_(fact.c.source == stage.c.source, fact.c[key] == stage.c[key])
+    old = _min_max(connection, value(fact), source=fact.join(stage, on))
+    return merge_spans(new, old)
+
+
+def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touched:
+    """What merging the staged rows will change; call before the merge."""
+    if kind == "contacts":
+        span = _versions(connection, stage, CONTACTS, "contact_id", lambda t: t.c.arrived_at)
+        linked = SURVEYS.c.contact_id.in_(sa.select(stage.c.contact_id))
+        own = _min_max(connection, _survey_time(SURVEYS), linked)
+        return Touched(contacts=span, surveys=merge_spans(span, own))
+    if kind == "survey_responses":
+        own = _versions(connection, stage, SURVEYS, "response_id", _survey_time)
+        rated = CONTACTS.c.contact_id.in_(sa.select(stage.c.contact_id))
+        return Touched(surveys=merge_spans(own, _min_max(connection, CONTACTS.c.arrived_at, rated)))
+    created = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.created_at)
+    solved = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.solved_at)
+    first = None if created is None else created[0]
+    return Touched(tickets=merge_spans(created, solved), backlog_from=first)
+
+
+def _survey_time(table: sa.FromClause) -> sa.ColumnElement:
+    return sa.func.coalesce(table.c.responded_at, table.c.sent_at)
+
+
+def apply(connection: sa.Connection, change: Touched, limits: Thresholds) -> None:
+    """Re-roll what a change touched, inside the caller's transaction."""
+    if change.contacts:
+        reroll_contacts(connection, widen(change.contacts), limits)
+    if change.surveys:
+        reroll_surveys(connection, widen(change.surveys))
+    if change.tickets:
+        reroll_tickets(connection, widen(change.tickets))
+    if change.backlog_from:
+        day = change.backlog_from.astimezone(ZoneInfo(limits.timezone)).date()
+        reroll_backlog(connection, day, limits.timezone)
+
+
+def everything(connection: sa.Connection) -> Touched:
+    """Every stored fact, as a change (for a full rebuild)."""
+    contacts = _min_max(connection, CONTACTS.c.arrived_at)
+    surveys = merge_spans(contacts, _min_max(connection, _survey_time(SURVEYS)))
+    created = _min_max(connection, TICKETS.c.created_at)
+    tickets = merge_spans(created, _min_max(connection, TICKETS.c.solved_at))
+    return Touched(contacts, surveys, tickets, None if created is None else created[0])
+
+
+def rebuild(engine: Engine, settings: Settings) -> Thresholds:
+    """Recompute every rollup from the facts with the current settings, in one transaction."""
+    limits = Thresholds.of(settings)
+    with engine.begin() as connection:
+        for table in storage.ROLLUPS.values():
+            connection.execute(table.delete())
+        apply(connection, everything(connection), limits)
+        state = storage.rollup_state
+        connection.execute(state.delete().where(state.c.name == "thresholds"))
+        connection.execute(state.insert().values(name="thresholds", value=limits.fingerprint()))
+    return limits
+
+
+def ensure_current(engine: Engine, settings: Settings) -> bool:
+    """Rebuild the rollups if the settings they depend on changed; True when it rebuilt."""
+    state = storage.rollup_state
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(state.c.value).where(state.c.name == "thresholds")
+        ).scalar_one_or_none()
+    if stored == Thresholds.of(settings).fingerprint():
+        return False
+    rebuild(engine, settings)
+    return True

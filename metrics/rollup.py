@@ -1,0 +1,194 @@
+"""Contacts and survey responses -> 15-minute interval tables of additive sums.
+
+Each contact lands in the interval of its queue entry (`arrived_at`, UTC), each survey response
+in the interval of the contact it rates when that contact is known, else of its response (or
+send) time. Every column besides the interval and the dimensions is a sum, so any coarser grain
+is a plain re-sum.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from metrics import histogram, repeats
+
+GRAIN = "15m"
+DIMENSIONS = ("queue", "team", "agent_id", "channel", "direction", "segment", "reason")
+KEYS = ("interval_start", *DIMENSIONS)
+# The survey's own fields win; the rated contact fills what the survey lacks.
+SURVEY_OWN = ("queue", "team", "agent_id", "channel")
+
+
+def _count(condition: pl.Expr, name: str) -> pl.Expr:
+    return condition.fill_null(False).cast(pl.Int64).alias(name)
+
+
+def _sum(condition: pl.Expr, value: pl.Expr, name: str) -> pl.Expr:
+    return pl.when(condition).then(value).otherwise(0.0).fill_null(0.0).alias(name)
+
+
+def _contact_measures(
+    *, short_abandon_seconds: float, sl_seconds: float, hold_in_talk: bool
+) -> list[pl.Expr]:
+    outcome, wait = pl.col("outcome"), pl.col("wait_seconds")
+    agent = pl.col("channel") != "bot"  # bot sessions are counted on their own
+    queued = agent & (pl.col("direction") == "inbound")
+    abandoned = queued & (outcome == "abandoned")
+    short = abandoned & wait.is_not_null() & (wait <= short_abandon_seconds)
+    handled = queued & (outcome == "handled")
+    worked = agent & (outcome == "handled") & pl.col("talk_seconds").is_not_null()
+    timed = handled & wait.is_not_null()
+    hold = pl.col("hold_seconds").fill_null(0.0)
+    talk_and_hold = pl.col("talk_seconds") + (0.0 if hold_in_talk else hold)
+    handle = talk_and_hold + pl.col("acw_seconds").fill_null(0.0)
+    bot = pl.col("channel") == "bot"
+    eligible = handled & pl.col("customer_key").is_not_null()
+    return [
+        _count(queued, "offered"),
+        _count(handled, "handled"),
+        _count(abandoned & ~short, "abandoned"),
+        _count(short, "short_abandoned"),
+        _count(queued & (outcome == "flowed_out"), "flowed_out"),
+        _count(queued & (outcome == "callback"), "callbacks"),
+        _count(queued & (outcome == "self_served"), "self_served"),
+        _count(timed & (wait <= sl_seconds), "handled_in_sl"),
+        _count(abandoned & ~short & (wait <= sl_seconds), "abandoned_in_sl"),
+        _count(timed, "handled_with_wait"),
+        _sum(timed, wait, "wait_sum"),
+        _sum(timed, wait * wait, "wait_sq"),
+        _count(worked, "handled_with_talk"),
+        _sum(worked, pl.col("talk_seconds"), "talk_sum"),
+        _sum(worked, hold, "hold_sum"),
+        _sum(worked, hold * hold, "hold_sq"),
+        _sum(worked, pl.col("acw_seconds").fill_null(0.0), "acw_sum"),
+        _sum(worked, handle, "handle_sum"),
+        _sum(worked, handle * handle, "handle_sq"),
+        _count(handled & pl.col("is_transferred"), "transfers"),
+        _count(handled & pl.col("is_escalated"), "escalations"),
+        _count(eligible, "fcr_eligible"),
+        _count(eligible & ~pl.col("is_repeated"), "fcr_resolved"),
+        _count(handled & pl.col("is_resolved").is_not_null(), "reported_answered"),
+        _count(handled & pl.col("is_resolved"), "reported_resolved"),
+        _count(bot, "bot_sessions"),
+        _count(bot & (outcome == "self_served") & ~pl.col("is_returned"), "bot_contained"),
+        *histogram.buckets("wait", wait, timed),
+        *histogram.buckets("handle", handle, worked),
+    ]
+
+
+def interval_start(column: str) -> pl.Expr:
+    """The UTC start of the 15-minute interval holding the timestamp."""
+    return pl.col(column).dt.truncate(GRAIN).alias("interval_start")
+
+
+def _within(column: str, span: tuple[datetime, datetime] | None) -> pl.Expr:
+    if span is None:
+        return pl.lit(True)
+    return (pl.col(column) >= span[0]) & (pl.col(column) < span[1])
+
+
+def roll_up_contacts(
+    contacts: pl.LazyFrame,
+    *,
+    short_abandon_seconds: float,
+    sl_seconds: float,
+    fcr_window: timedelta,
+    fcr_same_reason: bool = False,
+    hold_in_talk: bool = False,
+    span: tuple[datetime, datetime] | None = None,
+) -> pl.LazyFrame:
+    """Interval sums of contacts arriving in `span` (all when None).
+
+    `contacts` must also hold the later contacts that decide repeats: up to the FCR window
+    after the span's end.
+    """
+    flagged = repeats.flag(contacts, fcr_window=fcr_window, same_reason=fcr_same_reason)
+    measures = _contact_measures(
+        short_abandon_seconds=short_abandon_seconds,
+        sl_seconds=sl_seconds,
+        hold_in_talk=hold_in_talk,
+    )
+    return (
+        flagged.filter(_within("arrived_at", span))
+        .select(interval_start("arrived_at"), *DIMENSIONS, *measures)
+        .group_by(KEYS)
+        .agg(pl.exclude(KEYS).sum())
+    )
+
+
+def _answered() -> pl.Expr:
+    return pl.col("responded_at").is_not_null() | pl.any_horizontal(
+        pl.col(c).is_not_null() for c in ("csat", "nps", "ces", "is_resolved")
+    )
+
+
+def _latest() -> pl.Expr:
+    """Whether a response is its contact's last answered one; rows must be in response order."""
+    winner = pl.col("response_id").filter(_answered()).last().over("contact_id")
+    return (pl.col("contact_id").is_null() | (pl.col("response_id") == winner)).alias("_latest")
+
+
+def _survey_measures() -> list[pl.Expr]:
+    answered = _answered()
+    latest, csat, nps, ces = pl.col("_latest"), pl.col("csat"), pl.col("nps"), pl.col("ces")
+    return [
+        _count(pl.lit(True), "surveys_sent"),
+        _count(answered, "surveys_answered"),
+        _count(latest & csat.is_not_null(), "csat_n"),
+        _count(latest & (csat >= 4), "csat_top2"),
+        _sum(latest & csat.is_not_null(), csat.cast(pl.Float64), "csat_sum"),
+        _sum(latest & csat.is_not_null(), (csat * csat).cast(pl.Float64), "csat_sq"),
+        _count(latest & nps.is_not_null(), "nps_n"),
+        _count(latest & (nps >= 9), "promoters"),
+        _count(latest & nps.is_between(7, 8), "passives"),
+        _count(latest & (nps <= 6), "detractors"),
+        _count(latest & ces.is_not_null(), "ces_n"),
+        _count(latest & (ces >= 5), "ces_easy"),
+        _sum(latest & ces.is_not_null(), ces.cast(pl.Float64), "ces_sum"),
+        _sum(latest & ces.is_not_null(), (ces * ces).cast(pl.Float64), "ces_sq"),
+        _count(latest & pl.col("is_resolved").is_not_null(), "resolved_answered"),
+        _count(latest & pl.col("is_resolved"), "resolved_yes"),
+    ]
+
+
+def rated_contacts(contacts: pl.LazyFrame) -> pl.LazyFrame:
+    """The contact fields a survey response inherits, one row per contact id."""
+    return contacts.select(
+        "contact_id", pl.col("arrived_at").alias("_contact_at"), *DIMENSIONS
+    ).unique("contact_id", keep="first")
+
+
+def survey_time() -> pl.Expr:
+    """When a response counts: its contact's arrival, else its response, else its send time."""
+    return pl.coalesce("_contact_at", "responded_at", "sent_at").alias("_counted_at")
+
+
+def attribute_surveys(surveys: pl.LazyFrame, contacts: pl.LazyFrame) -> pl.LazyFrame:
+    """Responses with `_counted_at` and the rated contact's dimensions filled in."""
+    rated = rated_contacts(contacts).rename({d: f"_c_{d}" for d in DIMENSIONS})
+    joined = surveys.join(rated, on="contact_id", how="left")
+    own = [pl.coalesce(d, f"_c_{d}").alias(d) for d in SURVEY_OWN]
+    inherited = [pl.col(f"_c_{d}").alias(d) for d in DIMENSIONS if d not in SURVEY_OWN]
+    return joined.with_columns(*own, *inherited, survey_time()).drop(
+        [f"_c_{d}" for d in DIMENSIONS], "_contact_at"
+    )
+
+
+def roll_up_surveys(
+    surveys: pl.LazyFrame,
+    contacts: pl.LazyFrame,
+    *,
+    span: tuple[datetime, datetime] | None = None,
+) -> pl.LazyFrame:
+    """Interval sums of responses counted in `span`; the last rating per contact wins."""
+    attributed = attribute_surveys(surveys, contacts)
+    return (
+        attributed.sort("responded_at", "response_id", nulls_last=False)
+        .with_columns(_latest())
+        .filter(_within("_counted_at", span))
+        .select(interval_start("_counted_at"), *DIMENSIONS, *_survey_measures())
+        .group_by(KEYS)
+        .agg(pl.exclude(KEYS).sum())
+    )

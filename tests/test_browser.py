@@ -1,0 +1,99 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, screenshots saved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from metrics.catalog import HEADLINE
+from tests.test_dashboard import centre  # noqa: F401  (the module-scoped generated centre)
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        reason = "Debian's chromium is not installed (make test installs it as root)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(centre: Path) -> Iterator[str]:  # noqa: F811
+    port = _free_port()
+    env = {**os.environ, "CAREPULSE_DATA_DIR": str(centre)}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=centre.parent, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _settled(page: object) -> None:
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=60_000)  # fmt: skip
+    page.wait_for_timeout(800)
+
+
+@pytest.mark.parametrize("width,height,name", [(1400, 1000, "desktop"), (390, 844, "phone")])
+def test_manager_clicks_through_the_dashboard(server, width, height, name):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=FLAGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(server + "/?period=last-4-weeks&compare=previous")
+        _settled(page)
+        page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+        _settled(page)
+        assert page.get_by_test_id("stMetric").count() == len(HEADLINE)
+        assert page.get_by_test_id("stMetric").first.is_visible()
+        assert "Traceback" not in page.content()
+        page.screenshot(path=ARTIFACTS / f"overview-{name}.png", full_page=True)
+        if name == "desktop":
+            page.get_by_role("combobox", name="Period").click()
+            page.get_by_role("option", name="Last 7 days").click()
+            page.wait_for_url("**period=last-7-days**", timeout=30_000)
+            _settled(page)
+            page.screenshot(path=ARTIFACTS / "overview-last-7-days.png", full_page=True)
+            page.get_by_test_id("stSidebarNav").get_by_text("Definitions").click()
+            _settled(page)
+            assert page.get_by_text("First-contact resolution").first.is_visible()
+            page.screenshot(path=ARTIFACTS / "definitions.png", full_page=True)
+        browser.close()
