@@ -113,9 +113,10 @@ def reroll_surveys(connection: sa.Connection, span: Span) -> None:
     """Rebuild survey intervals in `span`: responses counted there by their contact or own time."""
     rated = sa.select(CONTACTS.c.contact_id).where(_between(CONTACTS.c.arrived_at, span))
     own_time = sa.func.coalesce(SURVEYS.c.responded_at, SURVEYS.c.sent_at)
-    responses = sa.select(SURVEYS).where(
-        sa.or_(SURVEYS.c.contact_id.in_(rated), _between(own_time, span))
-    )
+    counted = sa.or_(SURVEYS.c.contact_id.in_(rated), _between(own_time, span))
+    # Every response of those contacts, so the last rating per contact wins across intervals.
+    contact_ids = sa.select(SURVEYS.c.contact_id).where(counted)
+    responses = sa.select(SURVEYS).where(sa.or_(counted, SURVEYS.c.contact_id.in_(contact_ids)))
     linked = sa.select(CONTACTS).where(
         CONTACTS.c.contact_id.in_(responses.with_only_columns(SURVEYS.c.contact_id))
     )
@@ -150,6 +151,12 @@ def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> Non
     latest = _latest(connection, TICKETS, TICKET_TIMES)
     if latest is None:
         return
+    # Days after the last stored snapshot were never rolled: start there if that is earlier.
+    backlog = storage.ROLLUPS["ticket_backlog"]
+    stored = storage.read(connection, sa.select(sa.func.max(backlog.c.day).label("day")),
+                          {"day": pl.Date}).item()  # fmt: skip
+    if stored is not None:
+        first = min(first, stored + timedelta(days=1))
     last = latest.astimezone(ZoneInfo(timezone)).date()
     end = datetime.combine(last + timedelta(days=1), time(), ZoneInfo(timezone))
     begin = datetime.combine(first, time(), ZoneInfo(timezone))
@@ -209,8 +216,11 @@ def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touc
         return Touched(contacts=span, surveys=merge_spans(span, own))
     if kind == "survey_responses":
         own = _versions(connection, stage, SURVEYS, "response_id", _survey_time)
-        rated = CONTACTS.c.contact_id.in_(sa.select(stage.c.contact_id))
-        return Touched(surveys=merge_spans(own, _min_max(connection, CONTACTS.c.arrived_at, rated)))
+        ids = sa.select(stage.c.contact_id)
+        rated = _min_max(connection, CONTACTS.c.arrived_at, CONTACTS.c.contact_id.in_(ids))
+        # A new rating can displace an earlier one of the same contact (the last one wins).
+        siblings = _min_max(connection, _survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))
+        return Touched(surveys=merge_spans(own, rated, siblings))
     created = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.created_at)
     solved = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.solved_at)
     first = None if created is None else created[0]

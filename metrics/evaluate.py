@@ -218,8 +218,10 @@ def _finish(kpi: Kpi, rows: pl.DataFrame, target: float | None, small_sample: in
     return rows.with_columns(pl.coalesce("note", _note(kpi, small_sample)).alias("note"))
 
 
-def _unavailable(kpi: Kpi, missing: Sequence[str]) -> pl.DataFrame:
-    rows = pl.DataFrame({"value": [None]}, schema={"value": pl.Float64})
+def _unavailable(
+    kpi: Kpi, missing: Sequence[str], sums: pl.DataFrame, by: Sequence[str]
+) -> pl.DataFrame:
+    rows = sums.select(*by, pl.lit(None, pl.Float64).alias("value"))  # n/a in every group
     note = f"no data: needs {', '.join(missing)}, which no loaded source provides"
     return rows.with_columns(pl.lit(note).alias("note"))
 
@@ -308,7 +310,8 @@ def _family_rows(
         sums = _sums(frame, flows, **options)
         for kpi in flows:
             missing = [c for c in kpi.measures if c not in present]
-            out.append((kpi, _unavailable(kpi, missing) if missing else _rows(kpi, sums, by)))
+            rows = _unavailable(kpi, missing, sums, by) if missing else _rows(kpi, sums, by)
+            out.append((kpi, rows))
     for kpi in (k for k in kpis if isinstance(k, Stock) and backlog is not None):
         rows = _stock_rows(kpi, _filtered(backlog.lazy(), where), by)
         if rows is not None:

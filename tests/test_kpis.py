@@ -368,6 +368,17 @@ def test_occupancy_without_agent_state_data_is_na_with_a_note():
     assert "busy_seconds" in row["note"]
 
 
+def test_a_kpi_without_data_grouped_by_day_is_na_per_day_instead_of_failing():
+    frame = contacts({}, {"arrived_at": T0 + D})
+    rows = evaluate(
+        [CATALOG["occupancy"], CATALOG["handled"]], roll(frame), by=["day"], as_of=AS_OF
+    )
+    occupancy = rows.filter(pl.col("kpi") == "occupancy")
+    assert occupancy["day"].to_list() == [T0.date(), (T0 + D).date()]
+    assert occupancy["value"].to_list() == [None, None]
+    assert set(occupancy["status"]) == {"n/a"}
+
+
 # ---------------------------------------------------------------- percentiles
 
 

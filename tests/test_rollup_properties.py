@@ -25,7 +25,7 @@ START = datetime(2026, 10, 30, 0, 0, tzinfo=UTC)  # the period crosses the 1 Nov
 MINUTES = 5 * 24 * 60
 AS_OF = START + timedelta(days=9)  # some FCR windows closed, the latest ones not
 FLOWS = [k for k in catalog.kpis().values() if not isinstance(k, Stock)]
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 durations = st.one_of(st.none(), st.sampled_from([0.0, 3.0, 5.0, 12.0, 30.0, 31.0, 95.0, 600.0]))
 flags = st.one_of(st.none(), st.booleans())
@@ -182,7 +182,8 @@ def test_rates_stay_in_the_unit_range_and_empty_denominators_are_null(contact, s
             continue
         if kpi.unit is Unit.PERCENT:
             assert 0 <= row["value"] <= 1, row
-            assert 0 <= row["ci_low"] <= row["value"] <= row["ci_high"] <= 1, row
+            assert 0 <= row["ci_low"] <= row["value"] + 1e-12, row  # Wilson: rounding only
+            assert row["value"] <= row["ci_high"] <= 1, row
         if kpi.unit is Unit.POINTS:
             assert -100 <= row["value"] <= 100, row
         if kpi.unit is Unit.SECONDS:
@@ -219,7 +220,7 @@ def _store(root: Path, name: str, files: list[Path]) -> dict[str, pl.DataFrame]:
         engine.dispose()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     contact=contact_rows,
     survey=survey_rows,
@@ -236,11 +237,13 @@ def test_two_files_give_the_same_rollups_as_one(contact, survey, ticket, sides):
         root = Path(folder)
         whole, first, second = [], [], []
         for offset, (kind, frame) in enumerate(kinds.items()):
-            side = pl.Series([sides[(i + offset * 20) % 60] for i in range(frame.height)])
+            chosen = [sides[(i + offset * 20) % 60] for i in range(frame.height)]
+            side = pl.Series(chosen, dtype=pl.Boolean)
             whole.append(_write(frame, root / f"{kind}.parquet"))
             first.append(_write(frame.filter(~side), root / f"{kind}_1.parquet"))
             second.append(_write(frame.filter(side), root / f"{kind}_2.parquet"))
         one_file = _store(root, "one", whole)
         two_files = _store(root, "two", first + second)
     for name in one_file:
-        assert_frame_equal(one_file[name], two_files[name], check_exact=False, obj=name)
+        print(name)  # shown when the comparison fails
+        assert_frame_equal(one_file[name], two_files[name], check_exact=False)

@@ -1,0 +1,189 @@
+"""Stored rollups follow the facts: after ingest, re-import, a later repeat, a threshold change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import sqlalchemy as sa
+from polars.testing import assert_frame_equal
+
+from carepulse import query, storage
+from carepulse.ingest import ingest
+from carepulse.settings import get_settings
+from metrics import rollup, ticket_rollup
+from metrics.schema import KINDS
+from tests.test_kpis import T0, D, H, contacts, surveys, tickets
+from tests.test_rollup_properties import _stored, _write
+
+
+def _load(engine: sa.Engine, *paths: Path) -> None:
+    for path in paths:
+        ingest(path, engine=engine, settings=get_settings())
+
+
+def _facts(engine: sa.Engine, kind: str) -> pl.LazyFrame:
+    frame = storage.read(engine, sa.select(storage.FACTS[kind]), KINDS[kind].schema)
+    return frame.drop("ingest_run_id").lazy()
+
+
+def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(sorted(frame.columns)).sort(pl.all(), nulls_last=True)
+
+
+def _in_memory(engine: sa.Engine) -> dict[str, pl.DataFrame]:
+    settings = get_settings()
+    facts = {kind: _facts(engine, kind) for kind in KINDS}
+    zone = ZoneInfo(settings.timezone)
+    ticket_times = facts["tickets"].collect()
+    first = ticket_times["created_at"].min().astimezone(zone).date()
+    latest = max(
+        t for c in ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at")
+        if (t := ticket_times[c].max()) is not None
+    )  # fmt: skip
+    frames = {
+        "contact_intervals": rollup.roll_up_contacts(
+            facts["contacts"],
+            short_abandon_seconds=settings.short_abandon_seconds,
+            sl_seconds=settings.service_level_seconds,
+            fcr_window=timedelta(hours=settings.fcr_window_hours),
+        ),
+        "survey_intervals": rollup.roll_up_surveys(facts["survey_responses"], facts["contacts"]),
+        "ticket_intervals": ticket_rollup.roll_up_tickets(facts["tickets"]),
+        "ticket_backlog": ticket_rollup.roll_up_backlog(
+            facts["tickets"],
+            first=first,
+            last=latest.astimezone(zone).date(),
+            timezone=settings.timezone,
+        ),
+    }
+    return {name: _sorted(frame.collect()) for name, frame in frames.items()}
+
+
+CENTRE = {
+    "contacts": contacts(
+        {"customer_key": "A", "wait_seconds": 12.0, "talk_seconds": 200.0, "hold_seconds": 30.0},
+        {"customer_key": "A", "arrived_at": T0 + 2 * D, "wait_seconds": 45.0, "reason": "rx"},
+        {"customer_key": "B", "outcome": "abandoned", "wait_seconds": 3.0},
+        {"customer_key": "B", "outcome": "abandoned", "wait_seconds": 50.0, "queue": "Billing"},
+        {"channel": "bot", "outcome": "self_served", "customer_key": "C"},
+        {"channel": "chat", "customer_key": "C", "arrived_at": T0 + 3 * H, "talk_seconds": 90.0},
+        {"direction": "outbound", "talk_seconds": 60.0, "arrived_at": T0 + D},
+    ),
+    "surveys": surveys(
+        {"contact_id": "c0", "csat": 2, "nps": 3},
+        {"contact_id": "c0", "csat": 5, "nps": 10, "responded_at": T0 + 5 * H},
+        {"contact_id": "c5", "csat": 4, "ces": 6, "is_resolved": True},
+        {"contact_id": None, "csat": 1, "responded_at": T0 + D},
+        {"responded_at": None, "sent_at": T0 + 2 * D},
+    ),
+    "tickets": tickets(
+        {"first_reply_at": T0 + 3 * H, "status": "solved", "solved_at": T0 + 20 * H},
+        {"is_complaint": True, "first_reply_at": T0 + 60 * H, "created_at": T0 + H},
+        {"created_at": T0 + 2 * D},
+    ),
+}
+
+
+def _centre_files(folder: Path) -> list[Path]:
+    return [_write(frame, folder / f"{kind}.parquet") for kind, frame in CENTRE.items()]
+
+
+def _assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
+    assert left.keys() == right.keys()
+    for name in left:
+        assert left[name].height > 0, name
+        assert_frame_equal(left[name], right[name], check_exact=False, check_column_order=False)
+
+
+def test_stored_rollups_equal_an_in_memory_roll_up_of_the_facts(engine, tmp_path):
+    _load(engine, *_centre_files(tmp_path))
+    _assert_same(_stored(engine), _in_memory(engine))
+
+
+def test_re_importing_the_same_files_leaves_the_rollups_unchanged(engine, tmp_path):
+    files = _centre_files(tmp_path)
+    _load(engine, *files)
+    before = _stored(engine)
+    _load(engine, *files)
+    _assert_same(before, _stored(engine))
+
+
+def _fcr_at(engine: sa.Engine, moment) -> tuple[int, int]:
+    table = storage.ROLLUPS["contact_intervals"]
+    statement = sa.select(
+        sa.func.sum(table.c.fcr_resolved).label("resolved"),
+        sa.func.sum(table.c.fcr_eligible).label("eligible"),
+    ).where(table.c.interval_start == moment)
+    frame = storage.read(engine, statement, {"resolved": pl.Int64, "eligible": pl.Int64})
+    return frame.row(0)
+
+
+def test_a_later_file_with_a_repeat_reopens_the_earlier_contact(engine, tmp_path):
+    first = contacts({"customer_key": "X"}, {"customer_key": "Y"})
+    _load(engine, _write(first, tmp_path / "monday.parquet"))
+    assert _fcr_at(engine, T0) == (2, 2)
+    later = contacts({"contact_id": "x2", "customer_key": "X", "arrived_at": T0 + 3 * D})
+    _load(engine, _write(later, tmp_path / "thursday.parquet"))
+    assert _fcr_at(engine, T0) == (1, 2)  # X came back within 7 days
+    assert _fcr_at(engine, T0 + 3 * D) == (1, 1)
+    _assert_same({"contact_intervals": _stored_contacts(engine)}, _in_memory_contacts(engine))
+
+
+def _in_memory_contacts(engine: sa.Engine) -> dict[str, pl.DataFrame]:
+    frame = rollup.roll_up_contacts(
+        _facts(engine, "contacts"),
+        short_abandon_seconds=get_settings().short_abandon_seconds,
+        sl_seconds=get_settings().service_level_seconds,
+        fcr_window=timedelta(hours=get_settings().fcr_window_hours),
+    )
+    return {"contact_intervals": _sorted(frame.collect())}
+
+
+def test_changing_a_threshold_rebuilds_before_kpis_are_read(engine, tmp_path, monkeypatch):
+    frame = contacts(
+        {"outcome": "abandoned", "wait_seconds": 4.0},
+        {"outcome": "abandoned", "wait_seconds": 40.0},
+        {"wait_seconds": 10.0},
+    )
+    _load(engine, _write(frame, tmp_path / "calls.parquet"))
+    day = T0.astimezone(ZoneInfo(get_settings().timezone)).date()
+
+    def abandon_rate() -> dict:
+        rows = query.kpis(engine, get_settings(), start=day, end=day, keys=["abandon_rate"])
+        return rows.row(0, named=True)
+
+    before = abandon_rate()
+    assert (before["numerator"], before["denominator"]) == (1, 3 - 1)  # 4 s is short
+    monkeypatch.setenv("CAREPULSE_SHORT_ABANDON_SECONDS", "3")
+    get_settings.cache_clear()
+    after = abandon_rate()
+    assert (after["numerator"], after["denominator"]) == (2, 3)  # now nothing is short
+    assert after["value"] == 2 / 3
+    _assert_same(_in_memory_contacts(engine), {"contact_intervals": _stored_contacts(engine)})
+
+
+def _stored_contacts(engine: sa.Engine) -> pl.DataFrame:
+    return _stored(engine)["contact_intervals"]
+
+
+def test_backlog_days_between_two_ticket_files_are_rolled(engine, tmp_path):
+    monday = tickets({"created_at": T0})
+    friday = tickets({"ticket_id": "t9", "created_at": T0 + 4 * D})
+    _load(engine, _write(monday, tmp_path / "a.parquet"), _write(friday, tmp_path / "b.parquet"))
+    backlog = _stored(engine)["ticket_backlog"].group_by("day").agg(pl.col("open_tickets").sum())
+    got = dict(backlog.sort("day").iter_rows())
+    assert got == {date(2026, 3, 2) + timedelta(days=i): 1 for i in range(4)} | {
+        date(2026, 3, 6): 2
+    }
+
+
+def test_a_newer_rating_in_a_later_file_displaces_the_earlier_one(engine, tmp_path):
+    early = surveys({"contact_id": "gone", "csat": 1, "responded_at": T0})
+    late = surveys({"response_id": "r9", "contact_id": "gone", "csat": 5, "responded_at": T0 + D})
+    _load(engine, _write(early, tmp_path / "a.parquet"), _write(late, tmp_path / "b.parquet"))
+    stored = _stored(engine)["survey_intervals"]
+    assert (stored["csat_n"].sum(), stored["csat_top2"].sum()) == (1, 1)
+    assert stored["surveys_answered"].sum() == 2
