@@ -55,7 +55,10 @@ def layout(first: list[str]) -> tuple[str, ...] | None:
 
 
 def _first_row(text: str) -> list[str]:
-    return next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    try:
+        return next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    except csv.Error:  # not CSV text at all (a detector must never fail)
+        return []
 
 
 def _answered() -> pl.Expr:
@@ -182,6 +185,8 @@ class AsteriskCdr:
     uses_mapping = True  # optional: a mapping's [source] layout declares a cdr_custom layout
 
     def detect(self, path: Path, head: bytes) -> bool:
+        if tables.file_format(head) != "csv":
+            return False
         first = head.split(b"\n", 1)[0].decode("latin-1")
         return layout(_first_row(first)) is not None
 

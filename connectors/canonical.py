@@ -46,7 +46,10 @@ class Canonical:
     description = "CSV or Parquet whose columns are CarePulse's canonical ones (see README)"
 
     def detect(self, path: Path, head: bytes) -> bool:
-        return kind_of(_headers(path, head)) is not None
+        try:
+            return kind_of(_headers(path, head)) is not None
+        except pl.exceptions.PolarsError:  # a broken Parquet file is not recognised
+            return False
 
     def read(
         self, path: Path, *, timezone: str, source: str | None, batch_rows: int

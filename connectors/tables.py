@@ -50,7 +50,11 @@ def csv_headers(head: bytes) -> list[str]:
     if file_format(head) != "csv":
         return []
     first = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
-    return [h.strip() for h in next(csv.reader([first], delimiter=sniff_delimiter(first)), [])]
+    try:
+        row = next(csv.reader([first], delimiter=sniff_delimiter(first)), [])
+    except csv.Error:  # NUL bytes or a stray carriage return: not a CSV header
+        return []
+    return [h.strip() for h in row]
 
 
 def _cell_text(cell: pl.Expr, dtype: pl.DataType) -> pl.Expr:

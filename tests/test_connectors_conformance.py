@@ -93,3 +93,15 @@ def test_every_row_is_accounted_for_and_a_reimport_changes_nothing(case, engine)
         assert second.read == second.quarantined + second.duplicates
         assert (second.accepted, second.updated) == (0, 0)
         assert _facts(engine, first.kind).equals(before)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"PAR1\x00\r\x15\x04binary", b"\x00\x01\x02\r\r\n", b'"unterminated,\r"x\n', b"PK\x03\x04zip"],
+    ids=["parquet-like", "binary", "broken-csv", "zip"],
+)
+def test_no_detector_fails_on_odd_content(tmp_path, content):
+    path = tmp_path / "odd.bin"
+    path.write_bytes(content)
+    for connector in connectors.REGISTRY.values():
+        assert connector.detect(path, content) in (True, False), connector.name
