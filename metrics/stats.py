@@ -40,7 +40,9 @@ def wilson(successes: pl.Expr, n: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     z2n = divide(pl.lit(Z * Z), n)
     centre = divide(p + z2n / 2, 1 + z2n)
     half = divide(Z * (divide(p * (1 - p), n) + divide(z2n, 4 * n)).sqrt(), 1 + z2n)
-    return (centre - half).clip(0, 1), (centre + half).clip(0, 1)
+    # The interval always contains p; min/max only undo float rounding at p = 0 or 1.
+    low = pl.min_horizontal(centre - half, p).clip(0, 1)
+    return low, pl.max_horizontal(centre + half, p).clip(0, 1)
 
 
 def nps_variance(promoters: pl.Expr, detractors: pl.Expr, n: pl.Expr) -> pl.Expr:
