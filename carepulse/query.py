@@ -57,6 +57,12 @@ def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:
     return [every[k] for k in keys] if keys else list(every.values())
 
 
+def targets(settings: Settings) -> dict[str, float | None]:
+    """Each KPI's target: the settings' override, else the preset's default."""
+    every = catalog.kpis(sl_abandons=settings.sl_abandons, fcr_method=settings.fcr_method)
+    return catalog.targets(every, preset=settings.preset, overrides=settings.targets)
+
+
 def kpis(
     engine: Engine,
     settings: Settings,
@@ -76,14 +82,13 @@ def kpis(
     rollups.ensure_current(engine, settings)
     frames = load(engine, start, end, settings.timezone)
     backlog = frames.pop("backlog")
-    every = catalog.kpis(sl_abandons=settings.sl_abandons, fcr_method=settings.fcr_method)
     return evaluate(
         chosen(settings, keys),
         frames,
         by=by,
         where=where,
         timezone=settings.timezone,
-        targets=catalog.targets(every, preset=settings.preset, overrides=settings.targets),
+        targets=targets(settings),
         windows={"fcr": timedelta(hours=settings.fcr_window_hours)},
         as_of=as_of,
         small_sample=settings.small_sample,

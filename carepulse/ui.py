@@ -15,7 +15,6 @@ from carepulse import formatting, query, storage
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
-from metrics import catalog as catalog_module
 from metrics.kpi import Kpi, Ratio
 
 
@@ -172,9 +171,8 @@ def _terms(measure: object) -> str:
 
 def definitions() -> list[tuple[Kpi, str]]:
     """Markdown per KPI: definition, numerator, denominator, key and target."""
-    settings = get_settings()
     every = catalog()
-    targets = catalog_module.targets(every, preset=settings.preset, overrides=settings.targets)
+    targets = query.targets(get_settings())
     out = []
     for kpi in every.values():
         lines = [kpi.definition]

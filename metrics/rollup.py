@@ -21,7 +21,8 @@ KEYS = ("interval_start", *DIMENSIONS)
 SURVEY_OWN = ("queue", "team", "agent_id", "channel")
 
 
-def _count(condition: pl.Expr, name: str) -> pl.Expr:
+def count(condition: pl.Expr, name: str) -> pl.Expr:
+    """A 0/1 measure column: 1 where the condition holds (null is no)."""
     return condition.fill_null(False).cast(pl.Int64).alias(name)
 
 
@@ -46,33 +47,33 @@ def _contact_measures(
     bot = pl.col("channel") == "bot"
     eligible = handled & pl.col("customer_key").is_not_null()
     return [
-        _count(queued, "offered"),
-        _count(handled, "handled"),
-        _count(abandoned & ~short, "abandoned"),
-        _count(short, "short_abandoned"),
-        _count(queued & (outcome == "flowed_out"), "flowed_out"),
-        _count(queued & (outcome == "callback"), "callbacks"),
-        _count(queued & (outcome == "self_served"), "self_served"),
-        _count(timed & (wait <= sl_seconds), "handled_in_sl"),
-        _count(abandoned & ~short & (wait <= sl_seconds), "abandoned_in_sl"),
-        _count(timed, "handled_with_wait"),
+        count(queued, "offered"),
+        count(handled, "handled"),
+        count(abandoned & ~short, "abandoned"),
+        count(short, "short_abandoned"),
+        count(queued & (outcome == "flowed_out"), "flowed_out"),
+        count(queued & (outcome == "callback"), "callbacks"),
+        count(queued & (outcome == "self_served"), "self_served"),
+        count(timed & (wait <= sl_seconds), "handled_in_sl"),
+        count(abandoned & ~short & (wait <= sl_seconds), "abandoned_in_sl"),
+        count(timed, "handled_with_wait"),
         _sum(timed, wait, "wait_sum"),
         _sum(timed, wait * wait, "wait_sq"),
-        _count(worked, "handled_with_talk"),
+        count(worked, "handled_with_talk"),
         _sum(worked, pl.col("talk_seconds"), "talk_sum"),
         _sum(worked, hold, "hold_sum"),
         _sum(worked, hold * hold, "hold_sq"),
         _sum(worked, pl.col("acw_seconds").fill_null(0.0), "acw_sum"),
         _sum(worked, handle, "handle_sum"),
         _sum(worked, handle * handle, "handle_sq"),
-        _count(handled & pl.col("is_transferred"), "transfers"),
-        _count(handled & pl.col("is_escalated"), "escalations"),
-        _count(eligible, "fcr_eligible"),
-        _count(eligible & ~pl.col("is_repeated"), "fcr_resolved"),
-        _count(handled & pl.col("is_resolved").is_not_null(), "reported_answered"),
-        _count(handled & pl.col("is_resolved"), "reported_resolved"),
-        _count(bot, "bot_sessions"),
-        _count(bot & (outcome == "self_served") & ~pl.col("is_returned"), "bot_contained"),
+        count(handled & pl.col("is_transferred"), "transfers"),
+        count(handled & pl.col("is_escalated"), "escalations"),
+        count(eligible, "fcr_eligible"),
+        count(eligible & ~pl.col("is_repeated"), "fcr_resolved"),
+        count(handled & pl.col("is_resolved").is_not_null(), "reported_answered"),
+        count(handled & pl.col("is_resolved"), "reported_resolved"),
+        count(bot, "bot_sessions"),
+        count(bot & (outcome == "self_served") & ~pl.col("is_returned"), "bot_contained"),
         *histogram.buckets("wait", wait, timed),
         *histogram.buckets("handle", handle, worked),
     ]
@@ -134,22 +135,22 @@ def _survey_measures() -> list[pl.Expr]:
     answered = _answered()
     latest, csat, nps, ces = pl.col("_latest"), pl.col("csat"), pl.col("nps"), pl.col("ces")
     return [
-        _count(pl.lit(True), "surveys_sent"),
-        _count(answered, "surveys_answered"),
-        _count(latest & csat.is_not_null(), "csat_n"),
-        _count(latest & (csat >= 4), "csat_top2"),
+        count(pl.lit(True), "surveys_sent"),
+        count(answered, "surveys_answered"),
+        count(latest & csat.is_not_null(), "csat_n"),
+        count(latest & (csat >= 4), "csat_top2"),
         _sum(latest & csat.is_not_null(), csat.cast(pl.Float64), "csat_sum"),
         _sum(latest & csat.is_not_null(), (csat * csat).cast(pl.Float64), "csat_sq"),
-        _count(latest & nps.is_not_null(), "nps_n"),
-        _count(latest & (nps >= 9), "promoters"),
-        _count(latest & nps.is_between(7, 8), "passives"),
-        _count(latest & (nps <= 6), "detractors"),
-        _count(latest & ces.is_not_null(), "ces_n"),
-        _count(latest & (ces >= 5), "ces_easy"),
+        count(latest & nps.is_not_null(), "nps_n"),
+        count(latest & (nps >= 9), "promoters"),
+        count(latest & nps.is_between(7, 8), "passives"),
+        count(latest & (nps <= 6), "detractors"),
+        count(latest & ces.is_not_null(), "ces_n"),
+        count(latest & (ces >= 5), "ces_easy"),
         _sum(latest & ces.is_not_null(), ces.cast(pl.Float64), "ces_sum"),
         _sum(latest & ces.is_not_null(), (ces * ces).cast(pl.Float64), "ces_sq"),
-        _count(latest & pl.col("is_resolved").is_not_null(), "resolved_answered"),
-        _count(latest & pl.col("is_resolved"), "resolved_yes"),
+        count(latest & pl.col("is_resolved").is_not_null(), "resolved_answered"),
+        count(latest & pl.col("is_resolved"), "resolved_yes"),
     ]
 
 

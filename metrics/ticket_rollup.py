@@ -11,17 +11,13 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from metrics import histogram
-from metrics.rollup import interval_start
+from metrics.rollup import count, interval_start
 
 DIMENSIONS = ("queue", "team", "agent_id", "channel", "priority", "category")
 KEYS = ("interval_start", *DIMENSIONS)
 BACKLOG_KEYS = ("day", *DIMENSIONS)
 FOLLOW_UP = timedelta(hours=48)
 DONE = ("solved", "closed")
-
-
-def _count(condition: pl.Expr, name: str) -> pl.Expr:
-    return condition.fill_null(False).cast(pl.Int64).alias(name)
 
 
 def _seconds(start: str, end: str) -> pl.Expr:
@@ -33,21 +29,21 @@ def _created_side() -> list[pl.Expr]:
     replied = pl.col("first_reply_at").is_not_null()
     complaint = pl.col("is_complaint").fill_null(False)
     return [
-        _count(pl.lit(True), "tickets_created"),
-        _count(pl.col("status").is_in(DONE), "created_done"),
-        _count(replied, "first_response_n"),
+        count(pl.lit(True), "tickets_created"),
+        count(pl.col("status").is_in(DONE), "created_done"),
+        count(replied, "first_response_n"),
         pl.when(replied).then(first_response).otherwise(0.0).alias("first_response_sum"),
         *histogram.buckets("first_response", first_response, replied),
-        _count(complaint, "complaints"),
-        _count(complaint & (first_response <= FOLLOW_UP.total_seconds()), "complaints_answered"),
+        count(complaint, "complaints"),
+        count(complaint & (first_response <= FOLLOW_UP.total_seconds()), "complaints_answered"),
     ]
 
 
 def _solved_side() -> list[pl.Expr]:
     resolution = _seconds("created_at", "solved_at")
     return [
-        _count(pl.lit(True), "tickets_solved"),
-        _count(pl.col("reopens") > 0, "tickets_reopened"),
+        count(pl.lit(True), "tickets_solved"),
+        count(pl.col("reopens") > 0, "tickets_reopened"),
         resolution.alias("resolution_sum"),
         *histogram.buckets("resolution", resolution, pl.lit(True)),
     ]
@@ -107,10 +103,10 @@ def roll_up_backlog(
         .filter(pl.col("day").is_between(first, last))
         .select(
             *BACKLOG_KEYS,
-            _count(pl.lit(True), "open_tickets"),
-            _count(age < 24, "open_under_24h"),
-            _count((age >= 24) & (age < 48), "open_24_48h"),
-            _count(age >= 48, "open_over_48h"),
+            count(pl.lit(True), "open_tickets"),
+            count(age < 24, "open_under_24h"),
+            count((age >= 24) & (age < 48), "open_24_48h"),
+            count(age >= 48, "open_over_48h"),
         )
         .group_by(BACKLOG_KEYS)
         .agg(pl.exclude(BACKLOG_KEYS).sum())
