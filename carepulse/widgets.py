@@ -87,11 +87,16 @@ def tiles(
 
 
 def attention(
-    centre: pl.DataFrame, queues: pl.DataFrame, catalog: dict[str, Kpi], small_sample: int
+    centre: pl.DataFrame,
+    queues: pl.DataFrame,
+    catalog: dict[str, Kpi],
+    small_sample: int,
+    *,
+    scope: str = "Whole centre",
 ) -> pl.DataFrame:
     """KPIs and queues missing target with enough sample, the furthest from target first."""
     both = pl.concat(
-        [centre.with_columns(pl.lit("Whole centre").alias("queue")), queues], how="diagonal_relaxed"
+        [centre.with_columns(pl.lit(scope).alias("queue")), queues], how="diagonal_relaxed"
     )
     missed = both.filter(pl.col("status") == "missed", pl.col("denominator") >= small_sample)
     gap = stats.divide(pl.col("value") - pl.col("target"), pl.col("target")).abs()

@@ -21,7 +21,8 @@ widgets.tiles(current, ui.kpis(f, keys=HEADLINE, before=True), catalog, HEADLINE
 
 st.subheader("Needs attention")
 queues = ui.kpis(f, by=("queue",), keys=HEADLINE)
-attention = widgets.attention(current, queues, catalog, ui.small_sample())
+scope = "All filtered contacts" if f.where else "Whole centre"
+attention = widgets.attention(current, queues, catalog, ui.small_sample(), scope=scope)
 if attention.is_empty():
     st.success("Every headline KPI with enough sample meets its target.")
 else:

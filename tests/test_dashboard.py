@@ -94,6 +94,9 @@ def test_filters_come_from_the_url_and_go_back_into_it(loaded):
     )  # fmt: skip
     assert service_level.value == formatting.value(frame["value"][0], "percent")
     assert not service_level.delta  # compare = none
+    # With a queue chosen, the unsplit row is the filtered selection, not the whole centre.
+    where = set(app.dataframe[0].value["Where"])
+    assert "All filtered contacts" in where and "Whole centre" not in where
     app.sidebar.selectbox(key="period").select("last-7-days").run()
     assert app.query_params["period"] == "last-7-days"
     assert app.query_params["queue"] in ("Pharmacist line", ["Pharmacist line"])
