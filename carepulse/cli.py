@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 import connectors
 from carepulse import formatting, query, rollups, sample, storage
-from carepulse.ingest import IngestFailed, RunSummary, ingest, kinds_in
+from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
 from metrics import evaluate
 from metrics.errors import CarePulseError
@@ -46,19 +46,7 @@ def _line(summary: RunSummary) -> str:
 def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> list[RunSummary]:
     """One run per kind the file holds (a ticket export with ratings holds two)."""
     try:
-        kinds = kinds_in(path, source=args.source, mapping=args.mapping)
-        return [_ingest_kind(path, args, engine, kind) for kind in kinds]
-    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
-        failed = RunSummary(run_id=0, file=str(path), sha256="", source=args.source or "")
-        failed.status, failed.error = "failed", str(error)
-        return [failed]
-
-
-def _ingest_kind(
-    path: Path, args: argparse.Namespace, engine: sa.Engine, kind: str | None
-) -> RunSummary:
-    try:
-        return ingest(
+        return ingest_file(
             path,
             engine=engine,
             settings=get_settings(),
@@ -66,10 +54,13 @@ def _ingest_kind(
             timezone=args.timezone,
             source_name=args.source_name,
             mapping=args.mapping,
-            kind=kind,
         )
     except IngestFailed as failure:
-        return failure.summary
+        return failure.summaries
+    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
+        failed = RunSummary(run_id=0, file=str(path), sha256="", source=args.source or "")
+        failed.status, failed.error = "failed", str(error)
+        return [failed]
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,8 +17,9 @@ from carepulse import rollups, storage
 from carepulse.merge import copy_quarantine, merge, stage_table
 from carepulse.privacy import hash_column, hash_key
 from carepulse.settings import Settings
+from connectors import base
 from connectors import mapping as mappings
-from connectors.base import Batch, Connector, kinds, read_options
+from connectors.base import Batch, Connector, read_options
 from metrics.errors import CarePulseError
 from metrics.schema import KINDS, Kind, validate
 
@@ -54,13 +56,14 @@ def sha256_of(path: Path) -> str:
 
 
 class IngestFailed(CarePulseError):
-    """A file was rejected; nothing of it was stored and its run is recorded as failed."""
+    """A file was rejected; nothing of it was stored and its runs are recorded as failed."""
 
-    def __init__(self, summary: RunSummary, cause: Exception) -> None:
+    def __init__(self, summaries: list[RunSummary], cause: Exception) -> None:
         hint = cause.hint if isinstance(cause, CarePulseError) else "Nothing was stored."
         message = cause.message if isinstance(cause, CarePulseError) else str(cause)
         super().__init__(message, hint=hint)
-        self.summary = summary
+        self.summaries = summaries
+        self.summary = summaries[0]
 
 
 class Stager:
@@ -146,19 +149,19 @@ def _record(connection: sa.Connection, summary: RunSummary) -> None:
 
 
 def _commit(
-    engine: Engine, summary: RunSummary, kind: Kind | None, prefix: str, settings: Settings
+    connection: sa.Connection, summary: RunSummary, kind: Kind | None, settings: Settings
 ) -> None:
-    with engine.begin() as connection:
-        if kind is not None:
-            change = rollups.touched(connection, stage_table(prefix + "rows", kind), kind.name)
-            merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
-            copy_quarantine(connection, prefix + "quarantine")
-            rollups.apply(connection, change, rollups.Thresholds.of(settings))
-            summary.kind = kind.name
-            summary.accepted = merged.inserted + merged.updated
-            summary.updated, summary.duplicates = merged.updated, merged.duplicates
-        summary.status = "committed"
-        _record(connection, summary)
+    prefix = f"{storage.STAGE_PREFIX}{summary.run_id}_"
+    if kind is not None:
+        change = rollups.touched(connection, stage_table(prefix + "rows", kind), kind.name)
+        merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
+        copy_quarantine(connection, prefix + "quarantine")
+        rollups.apply(connection, change, rollups.Thresholds.of(settings))
+        summary.kind = kind.name
+        summary.accepted = merged.inserted + merged.updated
+        summary.updated, summary.duplicates = merged.updated, merged.duplicates
+    summary.status = "committed"
+    _record(connection, summary)
 
 
 def resolve(
@@ -178,10 +181,15 @@ def resolve(
 def kinds_in(path: Path, *, source: str | None = None, mapping: Path | None = None) -> list:
     """The kind names the file yields, one ingest run each ([None]: the connector's one kind)."""
     connector, declared = resolve(Path(path), source=source, mapping=mapping)
-    return [k and k.name for k in kinds(connector, Path(path), mapping=declared)]
+    return [k and k.name for k in base.kinds(connector, Path(path), mapping=declared)]
 
 
-def ingest(
+def ingest(path: Path, *, kind: str | None = None, **options: Any) -> RunSummary:
+    """Ingest one kind of a file (by default its first); options as for `ingest_file`."""
+    return ingest_file(path, kinds=[kind], **options)[0]
+
+
+def ingest_file(
     path: Path,
     *,
     engine: Engine,
@@ -190,34 +198,46 @@ def ingest(
     timezone: str | None = None,
     source_name: str | None = None,
     mapping: Path | None = None,
-    kind: str | None = None,
-) -> RunSummary:
-    """Ingest one file (or one `kind` of it); a failure leaves the facts as they were."""
+    kinds: list[str | None] | None = None,
+) -> list[RunSummary]:
+    """Ingest a file, one run per kind it holds, all committed in one transaction.
+
+    A ticket export with ratings holds tickets and survey responses: both are stored, or,
+    when anything fails, neither is and every run is recorded as failed.
+    """
     path = Path(path)
     connector, declared = resolve(path, source=source, mapping=mapping)
-    options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
+    if kinds is None:
+        kinds = [k and k.name for k in base.kinds(connector, path, mapping=declared)]
     timezone = timezone or (declared and declared.timezone) or settings.timezone
     rollups.ensure_current(engine, settings)
-    summary = _start(engine, path, sha256_of(path), connector.name)
+    sha = sha256_of(path)
+    summaries = [_start(engine, path, sha, connector.name) for _ in kinds]
     key = hash_key(settings)
     try:
-        stager = Stager(engine, summary.run_id)
-        batches = connector.read(
-            path,
-            timezone=timezone,
-            source=source_name,
-            batch_rows=settings.batch_rows,
-            **options,
-        )
-        staged = _stage_file(stager, batches, summary, key)
-        _commit(engine, summary, staged, stager.prefix, settings)
-    except (CarePulseError, sa.exc.SQLAlchemyError, pl.exceptions.PolarsError) as error:
-        summary.status, summary.error = "failed", str(error)
-        summary.accepted = summary.updated = summary.duplicates = 0
+        staged = []
+        for summary, kind in zip(summaries, kinds, strict=True):
+            options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
+            batches = connector.read(
+                path,
+                timezone=timezone,
+                source=source_name,
+                batch_rows=settings.batch_rows,
+                **options,
+            )
+            staged.append(_stage_file(Stager(engine, summary.run_id), batches, summary, key))
         with engine.begin() as connection:
-            _record(connection, summary)
-        raise IngestFailed(summary, error) from error
+            for summary, kind in zip(summaries, staged, strict=True):
+                _commit(connection, summary, kind, settings)
+    except (CarePulseError, sa.exc.SQLAlchemyError, pl.exceptions.PolarsError) as error:
+        with engine.begin() as connection:
+            for summary in summaries:
+                summary.status, summary.error = "failed", str(error)
+                summary.accepted = summary.updated = summary.duplicates = 0
+                _record(connection, summary)
+        raise IngestFailed(summaries, error) from error
     finally:
         with engine.begin() as connection:
-            storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")
-    return summary
+            for summary in summaries:
+                storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")
+    return summaries

@@ -32,9 +32,17 @@ TRANSFERS = ("TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER")
 CALL_EVENTS = ("ENTERQUEUE", "CONNECT", *ENDS)
 NO_CALL = ("NONE", "CLI", "REALTIME", "")  # housekeeping and member events
 MERGE_SPECIAL = ("queue", "arrival", "entered", "last", "first_line", "calls", "trail")
+# An entry with no exit line: a call still in progress, or one that goes on in the next rotated
+# file, while it is younger than the cut-off at the end of the file; past it, a lost exit or a
+# transfer leg that never completes (FORMATS.md, queue_log quirks 3 and 4).
+CUT_OFF_SECONDS = 4 * 3600
+IN_PROGRESS = (
+    "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line yet: the call was still in "
+    "progress when the file ends (ingest the next rotated queue_log to complete it)"
+)
 UNTERMINATED = (
-    "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line (a transfer leg, a call "
-    "still in progress, or one that continues in the next rotated log file)"
+    "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line and more than 4 h of log "
+    "after it (a lost exit event or a transfer leg that never completes)"
 )
 
 
@@ -67,6 +75,15 @@ def batches(lines: pl.DataFrame, *, source: str, batch_rows: int) -> Iterator[Ba
         yield Batch(CONTACTS, canonical, part.select(raw_columns), identifiers=("callerid",))
 
 
+def _callerid() -> pl.Expr:
+    """ENTERQUEUE's caller: `url|callerid|position`, or `url|position|callerid` in some builds."""
+    position = r"^\d{1,3}$"
+    swapped = pl.col("d2").str.contains(position) & ~pl.col("d3").fill_null("").str.contains(
+        f"{position}|^$"
+    )
+    return pl.when(swapped).then(pl.col("d3")).otherwise(pl.col("d2"))
+
+
 def _first(event: str | tuple[str, ...], column: str) -> pl.Expr:
     names = [event] if isinstance(event, str) else list(event)
     return pl.col(column).filter(pl.col("event").is_in(names)).first()
@@ -83,6 +100,7 @@ def _seconds(table: dict[str, str]) -> pl.Expr:
 def attempts(lines: pl.DataFrame) -> pl.DataFrame:
     """Per callid, queue and ENTERQUEUE: its times, agent, end event and durations."""
     ordered = lines.sort("time", "_line").with_columns(
+        callerid=_callerid(),
         attempt=(pl.col("event") == "ENTERQUEUE").cum_sum().over("callid", "queue"),
         talk=_seconds(TALK),
         waited=_seconds(WAIT),
@@ -90,7 +108,7 @@ def attempts(lines: pl.DataFrame) -> pl.DataFrame:
     )
     return ordered.group_by("callid", "queue", "attempt", maintain_order=True).agg(
         entered=_first("ENTERQUEUE", "time"),
-        callerid=_first("ENTERQUEUE", "d2"),
+        callerid=_first("ENTERQUEUE", "callerid"),
         connected=_first("CONNECT", "time"),
         hold=pl.coalesce(
             _first("CONNECT", "d1").cast(pl.Float64, strict=False), _first(ENDS, "end_hold")
@@ -183,7 +201,9 @@ def contacts(pieces: pl.DataFrame, *, source: str) -> pl.DataFrame:
         columns.get(name, pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in CONTACTS.schema.items()
     ]
-    reason = pl.when(outcome.is_null()).then(pl.lit(UNTERMINATED))
+    young = pl.col("last").max() - pl.col("arrival") < CUT_OFF_SECONDS
+    reason = pl.when(outcome.is_not_null()).then(None).when(young).then(pl.lit(IN_PROGRESS))
+    reason = reason.otherwise(pl.lit(UNTERMINATED))
     return frame.with_row_index("_row", offset=1).select(
         pl.col("_row").cast(pl.Int64), *typed, reason.alias("_reason"), *RAW
     )

@@ -64,6 +64,36 @@ def test_an_entry_without_an_exit_is_quarantined_with_the_reason():
     assert "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line" in orphan["_reason"]
 
 
+def test_an_old_entry_without_an_exit_is_lost_and_a_recent_one_in_progress(tmp_path):
+    lost, recent = 1717400000, 1717400000 + 5 * 3600
+    log = tmp_path / "queue_log"
+    log.write_text(
+        f"{lost}|1717399999.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        f"{recent}|1717417999.2|support|NONE|ENTERQUEUE||5550101|1\n"
+        f"{recent + 60}|1717417999.3|support|NONE|ENTERQUEUE||5550102|1\n"
+        f"{recent + 90}|1717417999.3|support|NONE|ABANDON|1|1|30\n"
+    )
+    reasons = dict(_read(log).select("callid", "_reason").rows())
+    assert reasons["1717399999.1"].startswith(asterisk_queue_log.UNTERMINATED)  # 5 h to the end
+    assert reasons["1717417999.2"].startswith(asterisk_queue_log.IN_PROGRESS)  # 90 s to the end
+    assert reasons["1717417999.3"] is None
+
+
+def test_enterqueue_parameters_in_either_order_give_the_caller(tmp_path):
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1717400010|1717400009.1|support|NONE|ENTERQUEUE||5550100|2\n"  # url|callerid|position
+        "1717400020|1717400009.1|support|NONE|ABANDON|1|2|10\n"
+        "1717400030|1717400029.2|support|NONE|ENTERQUEUE||3|5550199\n"  # url|position|callerid
+        "1717400040|1717400029.2|support|NONE|ABANDON|1|3|10\n"
+        "1717400050|1717400049.3|support|NONE|ENTERQUEUE||101|1\n"  # a short extension calling
+        "1717400060|1717400049.3|support|NONE|ABANDON|1|1|10\n"
+    )
+    batches = asterisk_queue_log.CONNECTOR.read(log, timezone="UTC", source=None, batch_rows=9)
+    callers = pl.concat([b.raw for b in batches])["callerid"].to_list()
+    assert callers == ["5550100", "5550199", "101"]
+
+
 def test_issue_759_one_call_two_queues_after_an_attended_transfer():
     frame = _read(ISSUE_759)
     assert frame["_reason"].to_list() == [None, None]
