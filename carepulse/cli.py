@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 import connectors
 from carepulse import formatting, query, rollups, sample, storage
+from carepulse import ingest as ingest_module
 from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
 from metrics import evaluate
@@ -38,7 +39,10 @@ def _line(summary: RunSummary) -> str:
         f"{summary.quarantined:,} quarantined, {summary.duplicates:,} duplicates "
         f"[run {summary.run_id}]"
     )
-    if summary.quarantined:
+    if summary.status == "dry run":
+        text = text.replace(f" [run {summary.run_id}]", " [dry run: nothing stored]")
+        text += "".join(f"\n  row {r['row_number']}: {r['reason']}" for r in summary.rejected[:20])
+    elif summary.quarantined:
         text += f"\n  see why: carepulse quarantine {summary.run_id}"
     return "".join([text, *(f"\n  note: {note}" for note in summary.notes)])
 
@@ -54,6 +58,7 @@ def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> list
             timezone=args.timezone,
             source_name=args.source_name,
             mapping=args.mapping,
+            dry_run=getattr(args, "dry_run", False),
         )
     except IngestFailed as failure:
         return failure.summaries
@@ -132,6 +137,15 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_undo(args: argparse.Namespace) -> int:
+    deleted = ingest_module.undo(_engine(), args.run_id, get_settings())
+    print(
+        f"Run {args.run_id} undone: {deleted:,} rows deleted and the rollups they fed re-rolled. "
+        "Records it had replaced are not restored; load their file again if you need them."
+    )
+    return 0
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     rollups.rebuild(_engine(), get_settings())
     print("Rollups rebuilt from the stored facts with the current settings.")
@@ -203,6 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument(
         "--mapping", type=Path, metavar="FILE", help="a TOML mapping of the file's columns"
     )
+    ingest_cmd.add_argument(
+        "--dry-run", action="store_true", help="read, check and count, but store nothing"
+    )
     ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
     ingest_cmd.set_defaults(run=cmd_ingest)
     sample_cmd = commands.add_parser("sample", help="load the sample contact centre")
@@ -232,6 +249,9 @@ def _parser() -> argparse.ArgumentParser:
     kpis.add_argument("--kpi", action="append", help="a KPI key, repeatable (default: all)")
     kpis.add_argument("--format", choices=("table", "json", "csv"), default="table")
     kpis.set_defaults(run=cmd_kpis)
+    undo = commands.add_parser("undo", help="delete the rows an ingest run stored")
+    undo.add_argument("run_id", type=int, metavar="RUN_ID")
+    undo.set_defaults(run=cmd_undo)
     rebuild = commands.add_parser("rebuild", help="recompute every rollup from the stored facts")
     rebuild.set_defaults(run=cmd_rebuild)
     return parser

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     small_sample: int = Field(30, ge=1)
     hash_key: SecretStr | None = None  # None: generated into data_dir/hash.key on first use
     batch_rows: int = Field(200_000, ge=1)
+    upload_max_mb: int = Field(200, ge=1)  # per file, on the Data page
 
     @field_validator("timezone")
     @classmethod

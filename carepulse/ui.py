@@ -125,7 +125,7 @@ def offer_sample() -> None:
             load_sample(store(), get_settings())
         st.cache_data.clear()
         st.rerun()
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+    st.page_link("views/data.py", label="Go to the Data page", icon=":material/database:")
     st.stop()
 
 
