@@ -15,7 +15,9 @@ SHOWN_RUNS = 200
 
 
 def _table(runs: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(runs).select(
+    text = ("kind", "error", "file_name", "connector", "sha256", "status")
+    frame = pl.DataFrame(runs, schema_overrides=dict.fromkeys(text, pl.String))
+    return frame.select(
         pl.col("id").alias("Run"),
         pl.col("file_name").alias("File"),
         pl.col("kind").str.replace("_", " ").alias("Kind"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+import connectors
 from carepulse import mapper, ui, uploads
 from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
@@ -96,10 +97,15 @@ def _commit(upload: uploads.Upload, mapping: mappings.Mapping | None, expected: 
 
 
 def _file(upload: uploads.Upload) -> None:
+    if upload.problem:
+        st.error(f"{upload.problem} Nothing was stored.")
+        return
     if upload.format is None:
-        st.markdown(f"**{upload.name}** — not a format CarePulse recognises by itself.")
-        st.caption(upload.problem or "")
-        st.markdown("Map its columns (generic CSV, TSV, Excel, Parquet or JSON lines):")
+        st.markdown(
+            f"**{upload.name}** — not a format CarePulse recognises by itself "
+            f"({', '.join(connectors.REGISTRY)}). Map its columns (CSV, TSV, Excel, Parquet "
+            "or JSON lines) below."
+        )
         mapping = mapper.mapper(upload)
         if mapping is None:
             return
@@ -147,4 +153,4 @@ def load_files() -> None:
             try:
                 _file(upload)
             except CarePulseError as error:
-                st.error(f"{upload.name}: {error.message}\n\n{error.hint}")
+                st.error(f"{error.message}\n\n{error.hint} Nothing was stored.")

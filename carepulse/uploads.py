@@ -30,7 +30,7 @@ class Upload:
     sha256: str
     format: str | None  # the connector's name; None: not recognised, map its columns
     kinds: tuple[str, ...]
-    problem: str | None = None  # why it was not recognised (or cannot be read)
+    problem: str | None = None  # why it cannot be read at all (empty, say)
 
 
 def save(name: str, data: bytes, settings: Settings) -> Upload:
@@ -44,8 +44,10 @@ def save(name: str, data: bytes, settings: Settings) -> Upload:
         path.write_bytes(data)
     try:
         connector = connectors.detect(path)
+    except connectors.UnknownFormat:
+        return Upload(safe, path, sha, None, ())
     except CarePulseError as error:
-        return Upload(safe, path, sha, None, (), problem=str(error))
+        return Upload(safe, path, sha, None, (), problem=f"{error.message}. {error.hint}")
     found = base.kinds(connector, path)
     return Upload(safe, path, sha, connector.name, tuple(k.name if k else "" for k in found))
 

@@ -146,7 +146,56 @@ def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
     return Table(frame.columns, _numbered(_slices(frame, batch_rows)), notes)
 
 
+def _bad_line(path: Path) -> str | None:
+    """Where a CSV file breaks: the first line with the wrong field count or an open quote."""
+    with path.open(encoding="latin-1", newline="") as handle:
+        first = handle.readline()
+        handle.seek(0)
+        rows = csv.reader(handle, delimiter=sniff_delimiter(first))
+        try:
+            width = len(next(rows))
+            start = rows.line_num + 1
+            for row in rows:
+                if len(row) != width and any("\n" in cell for cell in row):
+                    return f"a quote opened on line {start} does not close"
+                if len(row) != width:
+                    return f"line {rows.line_num} has {len(row)} fields, the header {width}"
+                start = rows.line_num + 1
+        except (csv.Error, StopIteration) as error:
+            return f"line {rows.line_num}: {error}"
+    return None
+
+
+def _unreadable(path: Path, error: pl.exceptions.PolarsError) -> CarePulseError:
+    detail = str(error).strip().splitlines()[0][:200]
+    if file_format(path.open("rb").read(4096)) == "csv":
+        detail = _bad_line(path) or detail
+    return CarePulseError(
+        f"{path.name}: cannot be read as a table ({detail})",
+        hint="Check that every row has the header's number of fields and that a quoted field "
+        "closes its quote, or export the file again.",
+    )
+
+
+def _guarded(path: Path, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    try:
+        yield from batches
+    except pl.exceptions.PolarsError as error:
+        raise _unreadable(path, error) from None
+
+
 def read(
+    path: Path, *, batch_rows: int, delimiter: str | None = None, sheet: str | None = None
+) -> Table:
+    """The file's rows as text cells; a file Polars cannot parse raises a CarePulseError."""
+    try:
+        table = _read(path, batch_rows=batch_rows, delimiter=delimiter, sheet=sheet)
+    except pl.exceptions.PolarsError as error:
+        raise _unreadable(path, error) from None
+    return Table(table.headers, _guarded(path, table.batches), table.notes)
+
+
+def _read(
     path: Path, *, batch_rows: int, delimiter: str | None = None, sheet: str | None = None
 ) -> Table:
     """The file's rows as text cells; the format is recognised from the content."""
