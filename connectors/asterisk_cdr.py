@@ -61,9 +61,16 @@ def _first_row(text: str) -> list[str]:
         return []
 
 
-def _answered() -> pl.Expr:
-    """Rows where a person's endpoint answered (a system-answered row has no dstchannel)."""
-    return (pl.col("disposition") == "ANSWERED") & (pl.col("dstchannel") != "")
+def _answered(call: str) -> pl.Expr:
+    """Rows where a person's endpoint answered (a system-answered row has no dstchannel).
+
+    A Local channel is dialplan plumbing: its `;1` half answers for the phone the `;2` half
+    rings, so both rows carry the same conversation. It counts only in a call without a row
+    for the phone itself (a layout without linkedid puts the halves in different calls).
+    """
+    answered = (pl.col("disposition") == "ANSWERED") & (pl.col("dstchannel") != "")
+    local = pl.col("dstchannel").str.starts_with("Local/")
+    return answered & (~local | ~(answered & ~local).any().over(call))
 
 
 def calls(rows: pl.DataFrame, *, timezone: str) -> pl.DataFrame:
@@ -75,15 +82,17 @@ def calls(rows: pl.DataFrame, *, timezone: str) -> pl.DataFrame:
         end=timestamp(pl.col("end"), format=None, timezone=timezone),
         billsec=pl.col("billsec").cast(pl.Float64, strict=False),
         call=pl.col(key) if key else pl.format("{}@{}", "channel", "start"),
-        person=_answered(),
-    )
+    ).with_columns(person=_answered("call"))
     person = pl.col("person")
+    # The first to answer is the call's agent (rows are written when a leg ends, not begins).
+    by_answer = pl.col("dstchannel").filter(person)
+    by_answer = by_answer.sort_by(pl.col("answer").filter(person), maintain_order=True)
     return rows.group_by("call", maintain_order=True).agg(
         arrived=pl.col("start").min(),
         answered=pl.col("answer").filter(person).min(),
         ended=pl.col("end").max(),
         billsec=pl.col("billsec").filter(person).sum(),
-        agents=pl.col("dstchannel").filter(person).str.replace(CHANNEL_SUFFIX, "").unique(),
+        agents=by_answer.str.replace(CHANNEL_SUFFIX, "").unique(maintain_order=True),
         system=((pl.col("disposition") == "ANSWERED") & (pl.col("billsec") > 0)).any(),
         unanswered=(pl.col("disposition") == "NO ANSWER").any(),
         queue=pl.col("lastdata").filter(pl.col("lastapp") == "Queue").first(),
