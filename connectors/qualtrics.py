@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -37,6 +38,20 @@ def file_zone(head: bytes) -> str | None:
             except json.JSONDecodeError:
                 return None
     return None
+
+
+def _zone(stated: str | None, file: str) -> str | None:
+    """The stated zone as a name Polars knows (`Z` is UTC), or an error naming it."""
+    if stated is None or stated == "Z":
+        return stated and "UTC"
+    try:
+        ZoneInfo(stated)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CarePulseError(
+            f"{file}: the export's time zone '{stated}' (ImportId row) is not a zone name",
+            hint="Export again with a named time zone (e.g. America/Denver) or UTC.",
+        ) from None
+    return stated
 
 
 def required_mapping(mapping: Mapping | None, product: str) -> Mapping:
@@ -70,7 +85,7 @@ class Qualtrics:
         mapping: Mapping | None = None,
     ) -> Iterator[Batch]:
         mapping = required_mapping(mapping, "Qualtrics")
-        zone = file_zone(path.open("rb").read(1 << 20)) or timezone
+        zone = _zone(file_zone(path.open("rb").read(1 << 20)), path.name) or timezone
         sources = DEFAULTS | mapping.columns
         named = list(dict.fromkeys(h for s in sources.values() for h in s.headers))
         table = tables.read(path, batch_rows=batch_rows)
