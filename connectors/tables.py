@@ -163,10 +163,12 @@ def read(
 
 
 def _excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    # Types from every row: with the default 100, later text in a number column reads as null.
+    every = dict(infer_schema_length=None)
     try:
         if sheet is None:
-            return pl.read_excel(path, sheet_id=1)
-        return pl.read_excel(path, sheet_name=sheet)
+            return pl.read_excel(path, sheet_id=1, **every)
+        return pl.read_excel(path, sheet_name=sheet, **every)
     except (ValueError, pl.exceptions.PolarsError) as error:
         raise CarePulseError(
             f"{path.name}: cannot read the workbook ({str(error).splitlines()[0]})",

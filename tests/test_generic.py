@@ -13,6 +13,7 @@ import pytest
 from connectors import generic, mapping
 from metrics.errors import CarePulseError
 from metrics.schema import SURVEY_RESPONSES, TICKETS
+from tests.helpers import write_xlsx
 
 CALLS = """
 [source]
@@ -235,3 +236,19 @@ def test_a_format_that_takes_no_mapping_says_so(tmp_path):
     declared.write_text(CALLS)
     with pytest.raises(CarePulseError, match="the canonical format does not take a mapping"):
         resolve(path, source="canonical", mapping=declared)
+
+
+def test_a_workbook_column_that_turns_to_text_after_row_100_keeps_its_text(tmp_path):
+    # Polars infers an Excel column's type from its first 100 rows by default; later text
+    # cells in a number column were read as empty, silently.
+    numbers = [[f"c{i}", "2024-03-04 09:00:00", "Y", i, "0:05:00", "x"] for i in range(150)]
+    late = [
+        ["c150", "2024-03-04 09:00:00", "Y", "n/a", "0:05:00", "x"],
+        ["c151", "2024-03-04 09:00:00", "Y", "7", "0:05:00", "x"],
+    ]
+    workbook = write_xlsx(tmp_path / "calls.xlsx", [HEADER, *numbers, *late])
+    frame = _read(workbook)
+    assert frame.height == 152
+    assert frame["wait_seconds"][149] == 149
+    assert frame["_reason"][150] == "Wait: cannot read 'n/a' as a number"
+    assert frame["wait_seconds"][151] == 7
