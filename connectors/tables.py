@@ -157,7 +157,10 @@ def read(
     if kind == "xlsx":
         frame = _excel(path, sheet)
         return Table(frame.columns, _numbered(_slices(frame, batch_rows)))
-    scan = pl.scan_parquet(path) if kind == "parquet" else pl.scan_ndjson(path)
+    if kind == "parquet":
+        scan = pl.scan_parquet(path)
+    else:  # types from every line, as for XLSX: a later "n/a" must not fail the file
+        scan = pl.scan_ndjson(path, infer_schema_length=None)
     headers = scan.collect_schema().names()
     return Table(headers, _numbered(scan.collect_batches(chunk_size=batch_rows)))
 

@@ -252,3 +252,25 @@ def test_a_workbook_column_that_turns_to_text_after_row_100_keeps_its_text(tmp_p
     assert frame["wait_seconds"][149] == 149
     assert frame["_reason"][150] == "Wait: cannot read 'n/a' as a number"
     assert frame["wait_seconds"][151] == 7
+
+
+def test_json_lines_whose_values_change_type_after_row_100_are_read(tmp_path):
+    records = [
+        {
+            "Id": f"c{i}",
+            "Start": "2024-03-04 09:00:00",
+            "Answered": "Y",
+            "Wait": i,
+            "Talk": "0:05:00",
+            "Topic": "x",
+        }
+        for i in range(150)
+    ]
+    records[120]["Wait"] = "n/a"
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    frame = _read(path)
+    assert frame.height == 150
+    assert frame["_reason"].to_list().count(None) == 149
+    assert frame["_reason"][120] == "Wait: cannot read 'n/a' as a number"
+    assert frame["wait_seconds"][149] == 149
