@@ -274,3 +274,9 @@ def test_json_lines_whose_values_change_type_after_row_100_are_read(tmp_path):
     assert frame["_reason"].to_list().count(None) == 149
     assert frame["_reason"][120] == "Wait: cannot read 'n/a' as a number"
     assert frame["wait_seconds"][149] == 149
+
+
+def test_surveys_on_rows_without_a_mapped_key_are_a_mapping_mistake():
+    text = CALLS.replace('contact_id = "Id"\n', "") + '[surveys]\ncsat = "Score"\n'
+    with pytest.raises(CarePulseError, match=r"\[surveys\] needs \[columns\] contact_id"):
+        mapping.parse(text)
