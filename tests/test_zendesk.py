@@ -163,3 +163,17 @@ def test_api_pages_of_the_wrong_shape_say_where(tmp_path, text, found):
     path.write_text('{"tickets": [], "requester_id": 0}\n' + text)
     with pytest.raises(CarePulseError, match=rf"tickets.json: the page at line 2: {found}"):
         _read(path, timezone="UTC")
+
+
+def test_unoffered_is_never_sent_and_ratings_with_comment_count(tmp_path):
+    # Zendesk's satisfaction values also include Unoffered, Good with comment, Bad with comment.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Id,Status,Created at,Updated at,Solved at,Satisfaction Score\n"
+        "1,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Unoffered\n"
+        "2,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Good with comment\n"
+        "3,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Bad with comment\n"
+    )
+    surveys = _read(path, SURVEY_RESPONSES)
+    assert surveys.select("ticket_id", "csat", "_reason").rows() == [("2", 5, None), ("3", 1, None)]
+    assert surveys["responded_at"].to_list() == [datetime(2023, 4, 3, 3, 30, tzinfo=UTC)] * 2
