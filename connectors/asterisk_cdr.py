@@ -179,11 +179,29 @@ def _rows(path: Path, declared: tuple[str, ...]) -> tuple[pl.DataFrame, tuple[st
             "cdr_custom.conf.sample layout (19 columns, clid first, start in column 9); "
             "declare another layout with --source asterisk-cdr --mapping (README).",
         )
-    frame = pl.read_csv(
-        io.StringIO(text), has_header=False, new_columns=list(names), infer_schema=False
-    )
+    try:
+        frame = pl.read_csv(
+            io.StringIO(text), has_header=False, new_columns=list(names), infer_schema=False
+        )
+    except pl.exceptions.ComputeError as error:
+        raise _unreadable(path.name, text, len(names), error) from None
     frame = frame.with_columns(pl.all().fill_null("")).with_row_index("_row", offset=1)
     return frame, notes
+
+
+def _unreadable(file: str, text: str, width: int, error: Exception) -> CarePulseError:
+    found = tables.long_record(text, separator=",", width=width)
+    if found is None:
+        return CarePulseError(
+            f"{file}: cannot read the CDR lines ({str(error).splitlines()[0]})",
+            hint="Check that every line is one CDR record written by cdr_csv or cdr_custom.",
+        )
+    line, fields = found
+    return CarePulseError(
+        f"{file}: line {line} has {fields} fields; line 1 has {width}",
+        hint="The CDR logging options changed within the file (cdr.conf loguniqueid, "
+        "loguserfield, newcdrcolumns): split it where the layout changes.",
+    )
 
 
 class AsteriskCdr:

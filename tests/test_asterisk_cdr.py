@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import polars as pl
@@ -159,3 +161,14 @@ def test_a_transferred_call_credits_the_agent_who_answered_first(tmp_path):
     row = _read(path)[0].row(0, named=True)
     assert (row["agent_id"], row["is_transferred"], row["talk_seconds"]) == ("SIP/202", True, 230)
     assert row["wait_seconds"] == 10
+
+
+def test_a_line_with_more_fields_than_the_first_names_the_line(tmp_path):
+    # Turning newcdrcolumns on appends 21-field lines to an 18-field Master.csv.
+    rows = list(csv.reader(io.StringIO(MADE_UP.read_text(encoding="latin-1"))))
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([rows[0][:18], rows[1][:18], rows[2]])
+    path = tmp_path / "Master.csv"
+    path.write_text(text.getvalue(), encoding="latin-1")
+    with pytest.raises(CarePulseError, match=r"Master\.csv: line 3 has 21 fields; line 1 has 18"):
+        _read(path)

@@ -280,3 +280,14 @@ def test_surveys_on_rows_without_a_mapped_key_are_a_mapping_mistake():
     text = CALLS.replace('contact_id = "Id"\n', "") + '[surveys]\ncsat = "Score"\n'
     with pytest.raises(CarePulseError, match=r"\[surveys\] needs \[columns\] contact_id"):
         mapping.parse(text)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_a_row_with_more_cells_than_the_header_names_its_line(tmp_path, encoding):
+    path = tmp_path / "calls.csv"
+    rows = [",".join(ROW), ",".join(["c2", *ROW[1:], "extra"]), ",".join(ROW)]
+    text = "\n".join([",".join(HEADER), '"Note: ""multi\nline""",' + ",".join(ROW[1:]), *rows])
+    path.write_bytes((text.replace("Refill", "Réfill") + "\n").encode(encoding))
+    # line 1 header, lines 2-3 one quoted record, line 4 fine, line 5 has 7 cells
+    with pytest.raises(CarePulseError, match=r"calls\.csv: line 5 has 7 cells; the header has 6"):
+        _read(path)
