@@ -291,3 +291,15 @@ def test_a_row_with_more_cells_than_the_header_names_its_line(tmp_path, encoding
     # line 1 header, lines 2-3 one quoted record, line 4 fine, line 5 has 7 cells
     with pytest.raises(CarePulseError, match=r"calls\.csv: line 5 has 7 cells; the header has 6"):
         _read(path)
+
+
+def test_a_mapped_value_that_is_not_of_the_columns_type_is_a_reason_not_a_blank(tmp_path):
+    text = (
+        '[source]\nname = "s"\nkind = "survey_responses"\n[columns]\nresponse_id = "Id"\n'
+        'sent_at = "Sent"\ncsat = { column = "Score", map = { Great = 5.0, Bad = "one" } }\n'
+    )
+    path = tmp_path / "answers.csv"
+    path.write_text("Id,Sent,Score\nr1,2024-03-04 09:00:00,Great\nr2,2024-03-04 09:00:00,Bad\n")
+    frame = _read(path, text)
+    assert frame["csat"].to_list() == [5, None]  # TOML's 5.0 is the whole number 5
+    assert frame["_reason"].to_list() == [None, "Score: 'Bad' maps to 'one', not a whole number"]
