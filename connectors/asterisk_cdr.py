@@ -144,8 +144,9 @@ def contacts(grouped: pl.DataFrame, *, source: str) -> pl.DataFrame:
         for name, dtype in CONTACTS.schema.items()
     ]
     unread = pl.when(pl.col("arrived").is_null()).then(pl.lit("start: cannot read the time"))
-    return grouped.with_row_index("_row", offset=1).select(
-        pl.col("_row").cast(pl.Int64), *typed, unread.alias("_reason"), *RAW
+    # A call's number is the line of its first row, so a quarantined call can be found.
+    return grouped.select(
+        pl.col("first_row").cast(pl.Int64).alias("_row"), *typed, unread.alias("_reason"), *RAW
     )
 
 

@@ -206,8 +206,9 @@ def contacts(pieces: pl.DataFrame, *, source: str) -> pl.DataFrame:
     young = pl.col("last").max() - pl.col("arrival") < CUT_OFF_SECONDS
     reason = pl.when(outcome.is_not_null()).then(None).when(young).then(pl.lit(IN_PROGRESS))
     reason = reason.otherwise(pl.lit(UNTERMINATED))
-    return frame.with_row_index("_row", offset=1).select(
-        pl.col("_row").cast(pl.Int64), *typed, reason.alias("_reason"), *RAW
+    # An attempt's number is the line of its first event, so a quarantined one can be found.
+    return frame.select(
+        pl.col("first_line").cast(pl.Int64).alias("_row"), *typed, reason.alias("_reason"), *RAW
     )
 
 

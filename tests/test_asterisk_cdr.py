@@ -172,3 +172,15 @@ def test_a_line_with_more_fields_than_the_first_names_the_line(tmp_path):
     path.write_text(text.getvalue(), encoding="latin-1")
     with pytest.raises(CarePulseError, match=r"Master\.csv: line 3 has 21 fields; line 1 has 18"):
         _read(path)
+
+
+def test_a_quarantined_call_is_numbered_by_its_first_line(tmp_path):
+    lines = MADE_UP.read_bytes().splitlines()
+    path = tmp_path / "Master.csv"
+    # line 1 one call, lines 2-3 the two legs of another, line 4 a call whose start is a
+    # date CarePulse cannot read: it is the file's line 4, though only the third call
+    broken = lines[1].replace(b'"2024-03-04 09:10:00"', b'"04/03/2024 09:10"', 1)
+    path.write_bytes(b"\n".join([lines[0], lines[2], lines[3], broken]) + b"\n")
+    frame, _ = _read(path)
+    assert frame.filter(pl.col("_reason").is_not_null())["_row"].to_list() == [4]
+    assert frame["_row"].to_list() == [1, 2, 4]

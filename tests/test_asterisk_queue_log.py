@@ -164,3 +164,10 @@ def test_a_garbled_duration_quarantines_its_call_not_the_file(tmp_path):
     frame = _read(log)
     assert frame["_reason"][0].startswith("wait_seconds 1e+20 is outside")
     assert frame.row(1, named=True)["wait_seconds"] == 45
+
+
+def test_a_quarantined_attempt_is_numbered_by_its_first_line():
+    frame = _read(MADE_UP)
+    # the orphan ENTERQUEUE is line 15; the handled call starts on line 4, the abandon on 8
+    assert frame.filter(pl.col("_reason").is_not_null())["_row"].to_list() == [15]
+    assert frame["_row"].to_list()[:2] == [4, 8]
