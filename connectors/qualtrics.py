@@ -25,7 +25,9 @@ DEFAULTS = {
     "sent_at": Source(column="StartDate"),
     "responded_at": Source(column="RecordedDate"),
 }
-DATA_ROW = r"^\d{4}-\d\d-\d\d"  # header rows 2-3 hold question text and ImportId JSON
+# Header rows 2-3 (question text, ImportId JSON; newer exports drop or add one) lead the file
+# and hold no response id; any later row is a response, readable or not.
+RESPONSE_ID = r"^R_[0-9A-Za-z]+$"
 
 
 def file_zone(head: bytes) -> str | None:
@@ -65,6 +67,17 @@ def required_mapping(mapping: Mapping | None, product: str) -> Mapping:
     return mapping
 
 
+def _responses(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The batches without the header rows that lead the file (found by content)."""
+    heading = True
+    for batch in batches:
+        if heading:
+            response = pl.col("ResponseId").str.contains(RESPONSE_ID).fill_null(False)
+            batch = batch.filter(response.cum_max())
+            heading = batch.is_empty()
+        yield batch
+
+
 class Qualtrics:
     """A Qualtrics CSV export (labels or numeric values), one survey response per row."""
 
@@ -90,10 +103,11 @@ class Qualtrics:
         named = list(dict.fromkeys(h for s in sources.values() for h in s.headers))
         table = tables.read(path, batch_rows=batch_rows)
         hint = f"Fix the question's export tag in {mapping.file} (row 1 of the export)."
-        require_headers(table.headers, named, file=path.name, hint=hint)
+        needed = list(dict.fromkeys([*named, "ResponseId"]))  # it tells responses from headers
+        require_headers(table.headers, needed, file=path.name, hint=hint)
         customer = sources.get("customer_key")
-        for raw in table.batches:
-            raw = raw.select("_row", *named).filter(pl.col("StartDate").str.contains(DATA_ROW))
+        for raw in _responses(table.batches):
+            raw = raw.select("_row", *named)
             frame = columns.canonical(raw, sources, SURVEY_RESPONSES, timezone=zone)
             frame = frame.with_columns(source=pl.lit(source or mapping.name))
             ids = tuple(customer.headers) if customer else ()

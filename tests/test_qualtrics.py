@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import polars as pl
@@ -87,3 +88,14 @@ def test_an_unknown_zone_in_the_export_is_named(tmp_path):
                 path, timezone="UTC", source=None, batch_rows=10, mapping=declared
             )
         )
+
+
+def test_responses_with_dates_excel_rewrote_are_quarantined_not_lost(tmp_path):
+    # Opening the export in Excel and saving it writes 7/17/2020 18:52 for 2020-07-17 18:52:45.
+    text = re.sub(r"2020-07-(\d\d) (\d\d:\d\d):\d\d", r"7/\1/2020 \2", CHOICE_TEXT.read_text())
+    path = tmp_path / "resaved.csv"
+    path.write_text(text)
+    frame = _read(path, FIXTURES / "qualtrics_w241_choice_text.toml")
+    assert frame.height == 26  # every response; the two header rows below row 1 are not
+    assert frame["_reason"].str.starts_with("StartDate: cannot read '7/17/2020 18:52'")[0]
+    assert frame["response_id"][-1] == "R_2dBixvNlTAxR9NC"
