@@ -24,8 +24,8 @@ FIELDS = (
     *("Agent.CustomerHoldDuration", "Agent.AfterContactWorkDuration"),
 )
 CHANNELS = (("VOICE", "voice"), ("CHAT", "chat"), ("EMAIL", "email"), ("TASK", None))
-INBOUND = ("INBOUND", "TRANSFER", "QUEUE_TRANSFER", "API")
-OUTBOUND = ("OUTBOUND", "EXTERNAL_OUTBOUND", "CALLBACK")
+INBOUND = ("INBOUND", "TRANSFER", "QUEUE_TRANSFER", "API", "WEBRTC_API")  # WEBRTC: in-app call
+OUTBOUND = ("OUTBOUND", "EXTERNAL_OUTBOUND", "CALLBACK", "AGENT_REPLY", "FLOW")  # emails sent
 # Records a flow writes on disconnect, and supervisor monitoring, are not customer contacts.
 NOT_CONTACTS = ("DISCONNECT", "MONITOR")
 DIRECTIONS = (*((m, "inbound") for m in INBOUND), *((m, "outbound") for m in OUTBOUND))

@@ -115,3 +115,16 @@ def test_a_queued_contact_that_went_on_in_another_leg_was_not_abandoned(tmp_path
         "b-2": "handled",
         "a-1": "abandoned",
     }
+
+
+def test_web_calling_and_email_replies_have_a_direction(tmp_path):
+    # docs.aws.amazon.com/connect/latest/adminguide/contact-initiation-methods.html
+    records = [
+        _record("w-1", "WEBRTC_API"),
+        _record("e-1", "AGENT_REPLY", Channel="EMAIL", Queue=None),
+        _record("e-2", "FLOW", Channel="EMAIL", Queue=None),
+    ]
+    path = tmp_path / "ctr.json"
+    path.write_text("\n".join(json.dumps(r) for r in records))
+    rows = _read(path).select("contact_id", "direction", "_reason").rows()
+    assert rows == [("w-1", "inbound", None), ("e-1", "outbound", None), ("e-2", "outbound", None)]
