@@ -156,6 +156,11 @@ def from_document(document: dict, *, file: str = "mapping") -> Mapping:
     kind = KINDS[model.source.kind]
     _check_names(list(model.columns), kind.columns, where="columns", file=file)
     _check_names(list(model.surveys), SURVEY_RESPONSES.columns, where="surveys", file=file)
+    if model.surveys and kind is not SURVEY_RESPONSES and kind.key not in model.columns:
+        raise CarePulseError(
+            f"{file}: [surveys] needs [columns] {kind.key}: a response is keyed by its row",
+            hint=f"Map {kind.key} to the column that identifies each row.",
+        )
     return Mapping(
         name=model.source.name,
         kind=kind,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 CONTACT_HEADERS = [
     "contact_id",
@@ -50,4 +52,45 @@ def write_csv(path: Path, rows: list[dict[str, object]], headers: list[str] | No
         writer = csv.DictWriter(handle, fieldnames=headers, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+    return path
+
+
+def _xlsx_cell(reference: str, value: object) -> str:
+    if isinstance(value, str):
+        return f'<c r="{reference}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+    return f'<c r="{reference}"><v>{value}</v></c>'
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    """Write rows (the first is the header) as a one-sheet workbook of text and number cells."""
+    sheet = "".join(
+        f'<row r="{r}">'
+        + "".join(_xlsx_cell(f"{chr(65 + c)}{r}", v) for c, v in enumerate(row) if v is not None)
+        + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    types = "http://schemas.openxmlformats.org/package/2006/content-types"
+    sheetml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{types}">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{sheetml}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheetml}.worksheet+xml"/>'
+        "</Types>",
+        "_rels/.rels": f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+        f'Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{office}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{package}"><Relationship '
+        f'Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData>{sheet}</sheetData>'
+        "</worksheet>",
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + xml)
     return path
