@@ -146,8 +146,9 @@ def _unreadable(path: Path, separator: str, width: int, error: Exception) -> Car
             f"{path.name}: line {line} has {cells} cells; the header has {width}",
             hint="Quote cells that hold the delimiter, or remove the extra cells.",
         )
+    where = _bad_line(path)
     return CarePulseError(
-        f"{path.name}: cannot read the CSV ({str(error).splitlines()[0]})",
+        f"{path.name}: cannot read the CSV ({where or str(error).splitlines()[0]})",
         hint="Check the file's quoting, or save it again as CSV.",
     )
 
@@ -206,7 +207,7 @@ def _bad_line(path: Path) -> str | None:
     return None
 
 
-def _unreadable(path: Path, error: pl.exceptions.PolarsError) -> CarePulseError:
+def _not_a_table(path: Path, error: pl.exceptions.PolarsError) -> CarePulseError:
     detail = str(error).strip().splitlines()[0][:200]
     if file_format(path.open("rb").read(4096)) == "csv":
         detail = _bad_line(path) or detail
@@ -217,11 +218,11 @@ def _unreadable(path: Path, error: pl.exceptions.PolarsError) -> CarePulseError:
     )
 
 
-def _guarded(path: Path, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+def _read_guarded(path: Path, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
     try:
         yield from batches
     except pl.exceptions.PolarsError as error:
-        raise _unreadable(path, error) from None
+        raise _not_a_table(path, error) from None
 
 
 def read(
@@ -231,8 +232,8 @@ def read(
     try:
         table = _read(path, batch_rows=batch_rows, delimiter=delimiter, sheet=sheet)
     except pl.exceptions.PolarsError as error:
-        raise _unreadable(path, error) from None
-    return Table(table.headers, _guarded(path, table.batches), table.notes)
+        raise _not_a_table(path, error) from None
+    return Table(table.headers, _read_guarded(path, table.batches), table.notes)
 
 
 def _read(

@@ -66,7 +66,7 @@ def test_a_yes_no_column_is_not_suggested_as_a_timestamp():
 @pytest.mark.parametrize(
     "text,where",
     [
-        ("a,b,c\n1,2,3\n4,5,6,7\n", "line 3 has 4 fields, the header 3"),
+        ("a,b,c\n1,2,3\n4,5,6,7\n", "line 3 has 4 cells; the header has 3"),
         ('a,b\n1,2\n"3,4\n5,6\n', "a quote opened on line 3 does not close"),
     ],
 )
