@@ -51,3 +51,34 @@ def write_csv(path: Path, rows: list[dict[str, object]], headers: list[str] | No
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def need(tool: str, reason: str | None) -> None:
+    """Skip with the printed reason when a tool cannot be had; in CI, fail instead."""
+    import os
+
+    import pytest
+
+    if reason is None:
+        return
+    message = f"{tool} unavailable: {reason}"
+    print(message)
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def need_browser() -> None:
+    """A Chrome or Chromium for Playwright to drive (make test installs Debian's chromium)."""
+    from carepulse import browser
+
+    need("Chromium", None if browser.find() else browser.HINT)
+
+
+def need_poppler() -> None:
+    """pdftoppm, pdftotext and pdfinfo (make test installs poppler-utils)."""
+    import shutil
+
+    missing = [t for t in ("pdftoppm", "pdftotext", "pdfinfo") if shutil.which(t) is None]
+    need("poppler-utils", f"{', '.join(missing)} not on PATH (apt-get install poppler-utils)"
+         if missing else None)  # fmt: skip

@@ -14,20 +14,11 @@ import pytest
 
 from carepulse import browser
 from metrics.catalog import HEADLINE
+from tests.helpers import need_browser
 from tests.test_dashboard import centre  # noqa: F401  (the module-scoped generated centre)
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-
-
-def need_browser() -> None:
-    """Skip (fail in CI) with the reason when no Chrome or Chromium can be had."""
-    if browser.find() is None:
-        reason = f"no Chrome or Chromium installed: {browser.HINT}"
-        print(reason)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def _free_port() -> int:

@@ -117,8 +117,10 @@ def changes(
 ) -> list[str]:
     """The significant changes of the whole selection, and how many moved within noise."""
     tested = [r for r in _ordered(centre, keys) if r["significant"] is not None]
-    if not versus or not tested:
+    if not versus:
         return []
+    if not tested:
+        return [f"The {versus} has no figures to compare with."]
     moved = [r for r in tested if r["significant"]]
     if not moved:
         return [f"No headline KPI changed significantly against the {versus}."]
@@ -132,7 +134,9 @@ def changes(
             f"{name(kpi)} {verb} from {before} to {now}" + (f", {reading}" if reading else "")
         )
     rest = len(tested) - len(moved)
-    tail = f"; the other {rest} moved within noise" if rest else ""
+    tail = {0: "", 1: "; the other one moved within noise"}.get(
+        rest, f"; the other {rest} moved within noise"
+    )
     return [f"Significant changes against the {versus}: {'; '.join(parts)}{tail}."]
 
 

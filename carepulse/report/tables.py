@@ -63,7 +63,7 @@ def kpi_table(
         status, tone = STATUS[row["status"]]
         body.append(
             (
-                Cell(kpi.label),
+                Cell(kpi.title),
                 Cell(formatting.value(row["value"], kpi.unit)),
                 Cell(formatting.goal(row["target"], kpi.unit, kpi.better)),
                 Cell(status, tone),
@@ -73,7 +73,7 @@ def kpi_table(
             )
         )
         if row["note"]:
-            notes.append(f"{kpi.label}: {row['note']}.")
+            notes.append(f"{kpi.title}: {row['note']}.")
     columns = ("KPI", "Value", "Target", "Status", *((f"Change vs {versus}",) if versus else ()))
     columns += ("n", "95 % interval")
     numeric = (False, True, True, False, *((True,) if versus else ()), True, True)
