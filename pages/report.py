@@ -37,6 +37,7 @@ st.caption(
     f"{len(pages)} pages · the filters of the sidebar, the figures of the dashboard · "
     "the same data and options give the same document"
 )
-columns = st.columns(2)
-for number, page in enumerate(pages, start=1):
-    columns[(number - 1) % 2].image(page, caption=f"Page {number} of {len(pages)}", width="stretch")
+for first in range(0, len(pages), 2):  # two pages side by side, in reading order
+    for column, number in zip(st.columns(2), range(first + 1, first + 3), strict=False):
+        if number <= len(pages):
+            column.image(pages[number - 1], caption=f"Page {number} of {len(pages)}")

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import streamlit as st
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from carepulse import formatting, selection, storage
 from carepulse import settings as settings_module
@@ -22,6 +24,7 @@ from carepulse.report import content, render, summary
 from metrics.catalog import HEADLINE, kpis
 from tests.helpers import need_browser, need_poppler
 
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CATALOG = kpis()
 ROWS = {
     "kpi": pl.String, "queue": pl.String, "value": pl.Float64, "numerator": pl.Float64,
@@ -256,3 +259,37 @@ def test_a_browser_that_fails_to_start_fails_fast_with_the_reason(
     assert main(["report", "--period", "last-week", "--out", str(tmp_path / "r.pdf")]) == 2
     error = capsys.readouterr().err
     assert "could not print the report" in error and "apt-get install chromium" in error
+
+
+def _report_page(**params: str) -> AppTest:
+    st.cache_data.clear()  # a PDF built by an earlier test is not this test's
+    app = AppTest.from_file(APP, default_timeout=300)
+    for name, value in params.items():
+        app.query_params[name] = value
+    app.run()
+    app.switch_page("pages/report.py")
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_report_page_previews_every_page_and_offers_the_pdf(loaded):
+    need_browser()
+    app = _report_page(period="last-week", compare="previous")
+    assert app.download_button[0].label == "Download the PDF"
+    captions = [c for image in app.image for c in image.captions]
+    count = len(captions)
+    assert count >= 5
+    assert captions == [f"Page {n} of {count}" for n in range(1, count + 1)]
+    assert app.caption[1].value.startswith(f"{count} pages")
+    assert "09 Nov 2026 – 15 Nov 2026" in app.caption[0].value  # last week before 21 Nov
+
+
+def test_the_report_page_without_a_browser_says_how_to_get_one(loaded, monkeypatch, tmp_path):
+    monkeypatch.setenv("CAREPULSE_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    settings_module.get_settings.cache_clear()
+    app = _report_page(period="last-week")
+    assert "needs a headless Chrome or Chromium" in app.error[0].value
+    assert "apt-get install chromium" in app.caption[1].value
+    assert app.download_button[0].label.startswith("Download the report as HTML")
+    assert not app.image
