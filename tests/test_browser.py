@@ -81,3 +81,22 @@ def test_manager_clicks_through_the_dashboard(server, width, height, name):
             _settled(page)
             assert page.get_by_text("First-contact resolution").first.is_visible()
             page.screenshot(path=ARTIFACTS / "definitions.png", full_page=True)
+
+
+def test_the_report_page_keeps_the_view_and_previews_the_pdf(server):
+    need_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with browser.launched() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/?period=last-month&compare=previous")
+        _settled(page)
+        page.get_by_test_id("stSidebarNav").get_by_text("Report").click()
+        page.get_by_text("Download the PDF").wait_for(timeout=240_000)  # built in Chromium
+        _settled(page)
+        assert "period=last-month" in page.url  # the Overview's view carried over
+        previews = page.get_by_test_id("stImage").locator("img")
+        assert previews.count() >= 5
+        assert previews.first.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert page.get_by_text("Page 1 of").first.is_visible()
+        assert "Traceback" not in page.content()
+        page.screenshot(path=ARTIFACTS / "report.png", full_page=True)
