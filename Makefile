@@ -22,6 +22,7 @@ $(VENV)/.synced-test: $(UV) pyproject.toml uv.lock
 	@touch $@ $(VENV)/.synced-run
 
 run: $(VENV)/.synced-run
+	@bash scripts/system-deps.sh browser
 	$(VENV)/bin/carepulse sample --if-empty
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 

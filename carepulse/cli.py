@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 import connectors
-from carepulse import formatting, query, rollups, sample, storage
+from carepulse import formatting, periods, query, rollups, sample, selection, storage
 from carepulse import ingest as ingest_module
 from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
@@ -164,8 +164,16 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         raise CarePulseError(
             f"cannot group by {', '.join(unknown)}", hint=f"Use one of: {', '.join(allowed)}."
         )
+    engine = _engine()
+    f = _selection(args, engine)
     frame = query.kpis(
-        _engine(), settings, start=args.start, end=args.end, by=by, keys=args.kpi or None
+        engine,
+        settings,
+        start=f.period.start,
+        end=f.period.end,
+        by=by,
+        keys=args.kpi or None,
+        where=f.where_dict(),
     )
     if args.format == "json":
         print(json.dumps(frame.to_dicts(), default=str))
@@ -174,6 +182,59 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     else:
         print(_table(frame, by, settings.timezone, query.chosen(settings)))
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from carepulse import report
+
+    settings, engine = get_settings(), _engine()
+    f = _selection(args, engine)
+    document, pdf = report.build(engine, settings, f, paper=args.paper)
+    args.out.write_bytes(pdf)
+    if args.html:
+        args.html.write_text(document, encoding="utf-8")
+    print(f"{args.out}: {f.period.label()}, {len(pdf):,} bytes")
+    return 0
+
+
+def _selection(args: argparse.Namespace, engine: sa.Engine) -> selection.Filters:
+    """The period and filters the options name; values checked against the stored ones."""
+    if args.period and (args.start or args.end):
+        raise CarePulseError("both --period and --from/--to given", hint="Give one of them.")
+    if not args.period and not (args.start and args.end):
+        raise CarePulseError(
+            "which days?", hint="Give --period (e.g. last-month) or --from DATE --to DATE."
+        )
+    where = {c: getattr(args, c) for c in selection.DIMENSIONS if getattr(args, c)}
+    for column, values in where.items():
+        known = query.values(engine, column)
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise CarePulseError(
+                f"no {column} named {', '.join(map(repr, unknown))} in the data",
+                hint=f"Known: {', '.join(known) or 'none'}.",
+            )
+    anchor = query.latest_day(engine, get_settings().timezone) or date.today()
+    return selection.choose(
+        args.period or "custom",
+        anchor,
+        compare=getattr(args, "compare", "none"),
+        start=args.start,
+        end=args.end,
+        where=where,
+    )
+
+
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    """--period or --from/--to, and --queue/--team/--channel/--segment (repeatable)."""
+    presets = [p for p in periods.PRESETS if p != "custom"]
+    parser.add_argument("--period", choices=presets, help="a period relative to the latest data")
+    parser.add_argument("--from", dest="start", type=date.fromisoformat, metavar="DATE")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, metavar="DATE")
+    for column, label in selection.DIMENSIONS.items():
+        parser.add_argument(
+            f"--{column}", action="append", metavar="NAME", help=f"{label}: only these, repeatable"
+        )
 
 
 def _table(frame, by: list[str], timezone: str, kpis) -> str:
@@ -239,10 +300,7 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--json", action="store_true")
     quarantine.set_defaults(run=cmd_quarantine)
     kpis = commands.add_parser("kpis", help="print KPIs for a period")
-    kpis.add_argument(
-        "--from", dest="start", type=date.fromisoformat, required=True, metavar="DATE"
-    )
-    kpis.add_argument("--to", dest="end", type=date.fromisoformat, required=True, metavar="DATE")
+    _selection_options(kpis)
     kpis.add_argument(
         "--by", action="append", default=[], help="time grain or dimension, repeatable"
     )
@@ -252,6 +310,13 @@ def _parser() -> argparse.ArgumentParser:
     undo = commands.add_parser("undo", help="delete the rows an ingest run stored")
     undo.add_argument("run_id", type=int, metavar="RUN_ID")
     undo.set_defaults(run=cmd_undo)
+    report_cmd = commands.add_parser("report", help="build the executive PDF report")
+    _selection_options(report_cmd)
+    report_cmd.add_argument("--compare", choices=list(periods.COMPARISONS), default="previous")
+    report_cmd.add_argument("--paper", choices=("a4", "letter"), default="a4")
+    report_cmd.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    report_cmd.add_argument("--html", type=Path, metavar="FILE", help="also save the HTML")
+    report_cmd.set_defaults(run=cmd_report)
     rebuild = commands.add_parser("rebuild", help="recompute every rollup from the stored facts")
     rebuild.set_defaults(run=cmd_rebuild)
     return parser

@@ -94,3 +94,34 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
         for name, xml in parts.items():
             archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + xml)
     return path
+
+
+def need(tool: str, reason: str | None) -> None:
+    """Skip with the printed reason when a tool cannot be had; in CI, fail instead."""
+    import os
+
+    import pytest
+
+    if reason is None:
+        return
+    message = f"{tool} unavailable: {reason}"
+    print(message)
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def need_browser() -> None:
+    """A Chrome or Chromium for Playwright to drive (make test installs Debian's chromium)."""
+    from carepulse import browser
+
+    need("Chromium", None if browser.find() else browser.HINT)
+
+
+def need_poppler() -> None:
+    """pdftoppm, pdftotext and pdfinfo (make test installs poppler-utils)."""
+    import shutil
+
+    missing = [t for t in ("pdftoppm", "pdftotext", "pdfinfo") if shutil.which(t) is None]
+    need("poppler-utils", f"{', '.join(missing)} not on PATH (apt-get install poppler-utils)"
+         if missing else None)  # fmt: skip

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from carepulse import storage
-from tests.test_browser import ARTIFACTS, FLAGS, _chromium, _settled, server  # noqa: F401
+from carepulse import browser, storage
+from tests.helpers import need_browser
+from tests.test_browser import ARTIFACTS, _settled, server  # noqa: F401
 from tests.test_dashboard import centre  # noqa: F401
 
 
 def test_a_malformed_upload_names_the_line_and_stores_nothing(server, centre, tmp_path):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
+    need_browser()
     engine = storage.connect(f"sqlite:///{centre / 'carepulse.db'}")
     before = storage.counts(engine), len(storage.runs(engine))
     broken = tmp_path / "calls.csv"
     broken.write_text('call,agent,when\n1,Ann,2024-03-01 09:00\n"2,Bob,2024-03-01 09:05\n')
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+    with browser.launched() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{server}/data")
         _settled(page)
         page.set_input_files("input[type=file]", str(broken))
@@ -25,6 +24,5 @@ def test_a_malformed_upload_names_the_line_and_stores_nothing(server, centre, tm
         _settled(page)
         page.screenshot(path=str(ARTIFACTS / "data-malformed-upload.png"), full_page=True)
         text = page.inner_text("[data-testid='stMain']")
-        browser.close()
     assert "a quote opened on line 3 does not close" in text, text[:2000]
     assert (storage.counts(engine), len(storage.runs(engine))) == before
