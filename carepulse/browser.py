@@ -97,7 +97,9 @@ def _print(html: Path, pdf: Path, executable: str) -> None:
         page.goto(html.as_uri(), wait_until="load")
         page.wait_for_function("window.chartsDrawn === true")
         page.emulate_media(media="print")
-        page.pdf(path=pdf, prefer_css_page_size=True, print_background=True, outline=True)
+        page.pdf(
+            path=pdf, prefer_css_page_size=True, print_background=True, outline=True, tagged=True
+        )
 
 
 def print_pdf(html: str, *, path: str | None = None, timeout: float = PRINT_SECONDS) -> bytes:

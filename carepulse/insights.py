@@ -73,5 +73,7 @@ def reading(kpi: Kpi, change: float | None) -> str:
 def movers(compared_rows: pl.DataFrame, *, limit: int = 10) -> pl.DataFrame:
     """Significant changes, the strongest evidence first (largest test statistic)."""
     significant = compared_rows.filter(pl.col("significant").fill_null(False))
-    ranked = significant.with_columns(pl.col("statistic").abs().alias("strength"))
+    # Rounded: sums in another order differ in the last bits, and equal rows (a queue that is
+    # the whole selection) must keep one order, so the same data always reads the same.
+    ranked = significant.with_columns(pl.col("statistic").abs().round(6).alias("strength"))
     return ranked.sort(["strength", "kpi", "queue"], descending=[True, False, False]).head(limit)

@@ -68,19 +68,10 @@ def voice_extras(engine: Engine, settings: Settings, f: Filters) -> list[Table]:
 def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "") -> Report:
     """The report of selection `f` (its `where` is the scope of every figure)."""
     catalog = {k.key: k for k in query.chosen(settings)}
-    reader = query.Reader(engine, settings, f.where_dict())
     versus = periods.COMPARISONS[f.compare].lower() if f.before else ""
-
-    def both(by: tuple[str, ...] = (), keys: tuple[str, ...] | None = None) -> pl.DataFrame:
-        now = reader.kpis(f.period.start, f.period.end, by=by, keys=keys)
-        before = (
-            reader.kpis(f.before.start, f.before.end, by=by, keys=keys) if f.before else now[:0]
-        )
-        return insights.compared(now, before, list(catalog.values()), on=by)
-
-    centre, queues = both(), both(("queue",), BY_QUEUE)
-    daily = reader.kpis(f.period.start, f.period.end, by=("day",), keys=TRENDS)
-    movers = insights.movers(insights.with_scope(centre, queues, selection.scope(f)))
+    centre, queues, daily = _figures(engine, settings, f, catalog)
+    both = insights.with_scope(centre, queues, selection.scope(f))
+    movers = insights.movers(both.filter(pl.col("kpi").is_in(HEADLINE)))
     return Report(
         centre=settings.centre_name,
         period=_period(f),
@@ -95,9 +86,7 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
         ),
         headline=kpi_table("Headline KPIs", centre, HEADLINE, catalog, versus),
         charts=_charts(daily, catalog),
-        movers=movers_table(
-            "Top movers", movers.filter(pl.col("kpi").is_in(HEADLINE)), catalog, versus
-        ),
+        movers=movers_table("Top movers", movers, catalog, versus),
         queues=queue_table("Queues", queues, QUEUE_KPIS, catalog, settings.small_sample),
         voice=(
             kpi_table("Survey KPIs", centre, VOICE, catalog, versus),
@@ -108,6 +97,23 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
         definitions=_definitions(settings),
         settings=_settings(settings),
     )
+
+
+def _figures(
+    engine: Engine, settings: Settings, f: Filters, catalog: dict[str, Kpi]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The selection's KPIs overall and by queue (with changes), and the trends by day."""
+    reader = query.Reader(engine, settings, f.where_dict())
+
+    def compared(by: tuple[str, ...] = (), keys: tuple[str, ...] | None = None) -> pl.DataFrame:
+        now = reader.kpis(f.period.start, f.period.end, by=by, keys=keys)
+        before = (
+            reader.kpis(f.before.start, f.before.end, by=by, keys=keys) if f.before else now[:0]
+        )
+        return insights.compared(now, before, list(catalog.values()), on=by)
+
+    daily = reader.kpis(f.period.start, f.period.end, by=("day",), keys=TRENDS)
+    return compared(), compared(("queue",), BY_QUEUE), daily
 
 
 def _period(f: Filters) -> str:

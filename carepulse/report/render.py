@@ -52,7 +52,19 @@ def _printed(figure: go.Figure) -> dict:
         showlegend=False,  # the section's lead says what the line, band and diamonds are
     )
     figure["layout"].setdefault("xaxis", {}).update(tickformat="%d %b")
-    return figure
+    return _rounded(figure)
+
+
+def _rounded(data: object) -> object:
+    """Floats to 9 significant digits: sums taken in another order differ in their last bits,
+    and the same data must give the same document."""
+    if isinstance(data, float):
+        return float(f"{data:.9g}")
+    if isinstance(data, list):
+        return [_rounded(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _rounded(value) for key, value in data.items()}
+    return data
 
 
 def html(report: Report, *, paper: str = "a4") -> str:

@@ -149,7 +149,7 @@ def queue_changes(
     for (key, rising), rows in moved.group_by("kpi", pl.col("change") > 0):
         where = words(sorted(_queue(r) for r in rows.iter_rows(named=True)))
         verb = "rose" if rising else "fell"
-        strength = rows["statistic"].abs().max()
+        strength = round(rows["statistic"].abs().max(), 6)  # last-bit noise must not reorder
         groups.append((-strength, list(keys).index(key), f"{name(catalog[key])} {verb} in {where}"))
     if not groups:
         return []
