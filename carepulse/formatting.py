@@ -20,9 +20,14 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d} h"
 
 
+def missing(number: float | None) -> bool:
+    """No figure to show: null or NaN."""
+    return number is None or (isinstance(number, float) and math.isnan(number))
+
+
 def value(number: float | None, unit: Unit | str) -> str:
     """A KPI value as people read it; n/a is an em dash."""
-    if number is None or (isinstance(number, float) and math.isnan(number)):
+    if missing(number):
         return DASH
     unit = Unit(unit)
     if unit is Unit.PERCENT:
@@ -38,7 +43,7 @@ def value(number: float | None, unit: Unit | str) -> str:
 
 def change(number: float | None, unit: Unit | str) -> str:
     """A change between two periods: signed, in percentage points for rates."""
-    if number is None or (isinstance(number, float) and math.isnan(number)):
+    if missing(number):
         return DASH
     unit = Unit(unit)
     if unit is Unit.PERCENT:

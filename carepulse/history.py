@@ -15,7 +15,7 @@ SHOWN_RUNS = 200
 
 
 def _table(runs: list[dict]) -> pl.DataFrame:
-    text = ("kind", "error", "file_name", "connector", "sha256", "status")
+    text = [c.name for c in storage.ingest_runs.c if isinstance(c.type, sa.String)]
     frame = pl.DataFrame(runs, schema_overrides=dict.fromkeys(text, pl.String))
     return frame.select(
         pl.col("id").alias("Run"),

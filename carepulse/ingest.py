@@ -186,8 +186,7 @@ def resolve(
     path: Path, *, source: str | None = None, mapping: Path | mappings.Mapping | None = None
 ) -> tuple[Connector, mappings.Mapping | None]:
     """The file's connector (named or detected) and its loaded mapping, if any."""
-    declared = mapping if isinstance(mapping, mappings.Mapping) or not mapping else None
-    declared = declared or (mappings.load(mapping) if mapping else None)
+    declared = mappings.load(mapping) if isinstance(mapping, str | Path) else mapping
     connector = connectors.get(source) if source else connectors.detect(path, mapping=declared)
     if declared and not getattr(connector, "uses_mapping", False):
         raise CarePulseError(

@@ -16,7 +16,7 @@ from carepulse import uploads
 from carepulse.settings import get_settings
 from connectors import mapping as mappings
 from connectors.mapping import Source
-from connectors.suggest import SURVEY_SCORES, suggest
+from connectors.suggest import SURVEY_SCORES, sample_values, suggest
 from metrics.errors import CarePulseError
 from metrics.schema import KINDS, SURVEY_RESPONSES, TIMESTAMP, Kind
 
@@ -72,8 +72,7 @@ def _origin(source: Source | None) -> str:
 
 def _value_map(upload, column, header, source, rows, kind) -> tuple:
     allowed = [True, False] if kind.schema[column] == pl.Boolean else list(kind.enums[column])
-    cells = rows.get_column(header).cast(pl.String).drop_nulls().str.strip_chars()
-    values = cells.filter(cells != "").unique(maintain_order=True).head(MAP_VALUES).to_list()
+    values = sample_values(rows, header, MAP_VALUES)
     current = dict(source.map) if source else {}
     if not values or all(v in allowed for v in values):
         return ()

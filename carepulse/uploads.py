@@ -14,7 +14,7 @@ from carepulse.settings import Settings
 from connectors import base, tables
 from connectors import mapping as mappings
 from metrics.errors import CarePulseError
-from metrics.schema import KINDS, validate
+from metrics.schema import validate
 
 PREVIEW_ROWS = 20
 SAMPLE_ROWS = 200
@@ -111,6 +111,3 @@ def quarantine_csv_frame(rows: list[dict]) -> pl.DataFrame:
     return cells.with_columns(
         frame["row_number"].alias("carepulse_row"), frame["reason"].alias("carepulse_reason")
     )
-
-
-KIND_NAMES = tuple(KINDS)

@@ -105,7 +105,7 @@ def _assign(columns: list[str], headers: list[str], sample: pl.DataFrame, kind_s
         names = NAMES.get(column, (column.replace("_", " "),))
         for order, header in enumerate(headers):
             score = _score(header, names)
-            plausible = _plausible(kind_schema[column], column, _values(sample, header))
+            plausible = _plausible(kind_schema[column], column, sample_values(sample, header))
             if score >= MIN_SCORE and plausible:
                 pairs.append((score, -order, column, header))
     chosen: dict[str, str] = {}
@@ -115,9 +115,10 @@ def _assign(columns: list[str], headers: list[str], sample: pl.DataFrame, kind_s
     return chosen
 
 
-def _values(sample: pl.DataFrame, header: str) -> list[str]:
+def sample_values(sample: pl.DataFrame, header: str, limit: int = 50) -> list[str]:
+    """The distinct non-blank cells of a sample column, in order of appearance."""
     cells = sample.get_column(header).cast(pl.String).drop_nulls().str.strip_chars()
-    return cells.filter(cells != "").unique(maintain_order=True).head(50).to_list()
+    return cells.filter(cells != "").unique(maintain_order=True).head(limit).to_list()
 
 
 def value_map(column: str, values: list[str], kind: Kind) -> tuple[tuple[str, object], ...]:
@@ -148,7 +149,7 @@ def date_format(cells: list[str]) -> str | None:
 
 
 def _source(column: str, header: str, headers: list[str], sample: pl.DataFrame, kind) -> Source:
-    dtype, values = kind.schema[column], _values(sample, header)
+    dtype, values = kind.schema[column], sample_values(sample, header)
     if dtype == TIMESTAMP:
         time = next((h for h in headers if _plain(h) == "time"), None)
         if _plain(header) == "date" and time:

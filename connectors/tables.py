@@ -146,7 +146,8 @@ def _unreadable(path: Path, separator: str, width: int, error: Exception) -> Car
             f"{path.name}: line {line} has {cells} cells; the header has {width}",
             hint="Quote cells that hold the delimiter, or remove the extra cells.",
         )
-    where = _bad_line(path)
+    opened = _open_quote(path, separator, width)
+    where = f"a quote opened on line {opened} does not close" if opened else None
     return CarePulseError(
         f"{path.name}: cannot read the CSV ({where or str(error).splitlines()[0]})",
         hint="Check the file's quoting, or save it again as CSV.",
@@ -187,30 +188,28 @@ def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
     return Table(frame.columns, _numbered(_slices(frame, batch_rows)), notes)
 
 
-def _bad_line(path: Path) -> str | None:
-    """Where a CSV file breaks: the first line with the wrong field count or an open quote."""
+def _open_quote(path: Path, separator: str, width: int) -> int | None:
+    """The line a quoted field opens on and never closes (it swallows the lines after it)."""
     with path.open(encoding="latin-1", newline="") as handle:
-        first = handle.readline()
-        handle.seek(0)
-        rows = csv.reader(handle, delimiter=sniff_delimiter(first))
+        rows = csv.reader(handle, delimiter=separator)
+        start = 1
         try:
-            width = len(next(rows))
-            start = rows.line_num + 1
             for row in rows:
                 if len(row) != width and any("\n" in cell for cell in row):
-                    return f"a quote opened on line {start} does not close"
-                if len(row) != width:
-                    return f"line {rows.line_num} has {len(row)} fields, the header {width}"
+                    return start
                 start = rows.line_num + 1
-        except (csv.Error, StopIteration) as error:
-            return f"line {rows.line_num}: {error}"
+        except csv.Error:
+            return None
     return None
 
 
 def _not_a_table(path: Path, error: pl.exceptions.PolarsError) -> CarePulseError:
+    head = path.open("rb").read(65536)
+    if file_format(head) == "csv":
+        first = head.split(b"\n", 1)[0].decode("latin-1")
+        separator = sniff_delimiter(first)
+        return _unreadable(path, separator, len(csv_headers(head)), error)
     detail = str(error).strip().splitlines()[0][:200]
-    if file_format(path.open("rb").read(4096)) == "csv":
-        detail = _bad_line(path) or detail
     return CarePulseError(
         f"{path.name}: cannot be read as a table ({detail})",
         hint="Check that every row has the header's number of fields and that a quoted field "

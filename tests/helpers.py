@@ -125,3 +125,21 @@ def need_poppler() -> None:
     missing = [t for t in ("pdftoppm", "pdftotext", "pdfinfo") if shutil.which(t) is None]
     need("poppler-utils", f"{', '.join(missing)} not on PATH (apt-get install poppler-utils)"
          if missing else None)  # fmt: skip
+
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def run_app(page: str | None = None, *, timeout: float = 60, **params: str):
+    """The app as Streamlit's AppTest runs it: URL parameters set, then switched to `page`."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=timeout)
+    for name, value in params.items():
+        app.query_params[name] = value
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, app.exception
+    return app

@@ -7,14 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from carepulse import formatting, periods, query, storage
 from carepulse import settings as settings_module
 from carepulse.cli import main
 from metrics.catalog import HEADLINE
+from tests.helpers import run_app
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 END = date(2026, 3, 13)  # a Friday; the generated centre's last day
 
 
@@ -43,20 +42,8 @@ def loaded(centre: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return centre
 
 
-def _run(page: str | None = None, **params: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        app.query_params[name] = value
-    app.run()
-    if page:
-        app.switch_page(page)
-        app.run()
-    assert not app.exception, app.exception
-    return app
-
-
 def test_empty_store_offers_the_sample_centre():
-    app = _run()
+    app = run_app()
     assert "No data yet" in app.info[0].value
     assert app.button[0].label == "Load the sample centre"
 
@@ -73,7 +60,7 @@ def _expected(start: date, end: date) -> dict[str, str]:
 
 
 def test_tiles_show_what_evaluate_computes_for_the_default_period(loaded):
-    app = _run()
+    app = run_app()
     tiles = {m.label: m.value for m in app.metric}
     # The default period is the last 4 weeks up to the last day with contacts (a Friday).
     period = periods.preset("last-4-weeks", END)
@@ -82,7 +69,7 @@ def test_tiles_show_what_evaluate_computes_for_the_default_period(loaded):
 
 
 def test_filters_come_from_the_url_and_go_back_into_it(loaded):
-    app = _run(period="last-month", compare="none", queue="Pharmacist line")
+    app = run_app(period="last-month", compare="none", queue="Pharmacist line")
     assert app.sidebar.selectbox(key="period").value == "last-month"
     assert app.sidebar.multiselect(key="queue").value == ["Pharmacist line"]
     service_level = next(m for m in app.metric if m.label == "Service level")
@@ -104,12 +91,12 @@ def test_filters_come_from_the_url_and_go_back_into_it(loaded):
 
 def test_every_page_runs_without_an_exception(loaded):
     for page in ("drilldown", "agents", "voice", "tickets", "report", "data", "definitions"):
-        app = _run(f"views/{page}.py")
+        app = run_app(f"views/{page}.py")
         assert app.title[0].value
 
 
 def test_definitions_show_every_kpi_and_the_settings(loaded):
-    app = _run("views/definitions.py")
+    app = run_app("views/definitions.py")
     settings = settings_module.get_settings()
     labels = {s.value for s in app.subheader}
     assert {k.label for k in query.chosen(settings)} <= labels

@@ -14,8 +14,8 @@ from carepulse import settings as settings_module
 from carepulse import storage
 from carepulse.cli import main
 from tests.conftest import validation_file
+from tests.helpers import APP
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PWC = "pwc-call-centre/Call-Center-Dataset.dennislamcv1.csv"
 END = date(2021, 3, 31)  # the PwC file's last day; the generated centre ends there too
 

@@ -22,9 +22,8 @@ from carepulse import settings as settings_module
 from carepulse.cli import main
 from carepulse.report import content, render, summary
 from metrics.catalog import HEADLINE, kpis
-from tests.helpers import need_browser, need_poppler
+from tests.helpers import need_browser, need_poppler, run_app
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CATALOG = kpis()
 ROWS = {
     "kpi": pl.String, "queue": pl.String, "value": pl.Float64, "numerator": pl.Float64,
@@ -263,14 +262,7 @@ def test_a_browser_that_fails_to_start_fails_fast_with_the_reason(
 
 def _report_page(**params: str) -> AppTest:
     st.cache_data.clear()  # a PDF built by an earlier test is not this test's
-    app = AppTest.from_file(APP, default_timeout=300)
-    for name, value in params.items():
-        app.query_params[name] = value
-    app.run()
-    app.switch_page("views/report.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return run_app("views/report.py", timeout=300, **params)
 
 
 def test_the_report_page_previews_every_page_and_offers_the_pdf(loaded):
