@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -18,9 +18,25 @@ RUN_STATUSES = ("running", "committed", "failed")
 metadata = sa.MetaData()
 
 
+class Instant(sa.TypeDecorator):
+    """A UTC timestamp; an aware bound value is converted to UTC first.
+
+    SQLite stores the wall-clock text of what it is given, so an instant in the centre's zone
+    would compare as the wrong moment against the stored UTC text.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+
 def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine:
     if dtype == TIMESTAMP:
-        return sa.DateTime(timezone=True)
+        return Instant()
     if dtype == pl.Date:
         return sa.Date()
     if dtype == pl.Boolean:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import sqlalchemy as sa
@@ -247,3 +248,34 @@ def test_two_files_give_the_same_rollups_as_one(contact, survey, ticket, sides):
     for name in one_file:
         print(name)  # shown when the comparison fails
         assert_frame_equal(one_file[name], two_files[name], check_exact=False)
+
+
+def test_an_evening_ticket_alone_is_in_the_backlog_of_its_local_day(tmp_path):
+    # 21:46 in New York on 29 October is 01:46 UTC on the 30th: the day's bounds are local
+    # instants and must compare as instants against the stored UTC times, not as wall-clock text.
+    created = datetime(2026, 10, 30, 1, 46, tzinfo=UTC)
+    frame = ticket_frame(
+        [{"created_at": created, "reply": None, "solve": None, "is_complaint": None,
+          "reopens": 0, "queue": "Refills"}]
+    )  # fmt: skip
+    stored = _store(tmp_path, "evening", [_write(frame, tmp_path / "t.parquet")])
+    backlog = stored["ticket_backlog"].select("day", "open_tickets", "open_under_24h")
+    # Open at the end of the 29th (2 h 14 min old), and the last day the data speaks for.
+    assert backlog.rows() == [(date(2026, 10, 29), 1, 1)]
+
+
+def test_an_aware_bound_compares_as_the_same_instant(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'instant.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("at", storage.Instant()))
+    table.create(engine)
+    with engine.begin() as connection:
+        connection.execute(table.insert(), [{"at": datetime(2026, 10, 30, 1, 46, tzinfo=UTC)}])
+        zurich = ZoneInfo("Europe/Zurich")  # 02:47 in Zurich is 01:47 UTC: after the row
+        later = datetime(2026, 10, 30, 2, 47, tzinfo=zurich)
+        earlier = datetime(2026, 10, 30, 2, 45, tzinfo=zurich)
+        assert (
+            connection.execute(sa.select(sa.func.count()).where(table.c.at < later)).scalar() == 1
+        )
+        assert (
+            connection.execute(sa.select(sa.func.count()).where(table.c.at < earlier)).scalar() == 0
+        )
