@@ -84,6 +84,7 @@ def calls(rows: pl.DataFrame, *, timezone: str) -> pl.DataFrame:
         call=pl.col(key) if key else pl.format("{}@{}", "channel", "start"),
     ).with_columns(person=_answered("call"))
     person = pl.col("person")
+    billed = pl.col("billsec").filter(person)
     # The first to answer is the call's agent (rows are written when a leg ends, not begins).
     by_answer = pl.col("dstchannel").filter(person)
     by_answer = by_answer.sort_by(pl.col("answer").filter(person), maintain_order=True)
@@ -91,7 +92,7 @@ def calls(rows: pl.DataFrame, *, timezone: str) -> pl.DataFrame:
         arrived=pl.col("start").min(),
         answered=pl.col("answer").filter(person).min(),
         ended=pl.col("end").max(),
-        billsec=pl.col("billsec").filter(person).sum(),
+        billsec=pl.when(billed.is_not_null().any()).then(billed.sum()),  # all blank: unknown
         agents=by_answer.str.replace(CHANNEL_SUFFIX, "").unique(maintain_order=True),
         system=((pl.col("disposition") == "ANSWERED") & (pl.col("billsec") > 0)).any(),
         unanswered=(pl.col("disposition") == "NO ANSWER").any(),

@@ -184,3 +184,12 @@ def test_a_quarantined_call_is_numbered_by_its_first_line(tmp_path):
     frame, _ = _read(path)
     assert frame.filter(pl.col("_reason").is_not_null())["_row"].to_list() == [4]
     assert frame["_row"].to_list() == [1, 2, 4]
+
+
+def test_a_blank_billsec_is_unknown_talk_not_zero(tmp_path):
+    # A cdr_custom line can leave billsec empty; the answered call's talk time is then unknown.
+    path = tmp_path / "Master.csv"
+    lines = MADE_UP.read_text(encoding="latin-1").splitlines()
+    path.write_text(lines[0].replace(",325,300,", ",325,,") + "\n", encoding="latin-1")
+    row = _read(path)[0].row(0, named=True)
+    assert (row["outcome"], row["wait_seconds"], row["talk_seconds"]) == ("handled", 25, None)
