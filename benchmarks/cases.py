@@ -127,9 +127,11 @@ def pandas_pipeline(url: str, csv: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows}
 
 
-def _rollup_result(seconds: float, frame: pl.DataFrame) -> dict[str, Any]:
+def _rollup_result(seconds: float, frame: pl.DataFrame, parquet: str) -> dict[str, Any]:
+    """Time, contacts rolled up, groups made, and every measure's total (for the check)."""
     totals = frame.select(pl.exclude(*baselines.KEYS).cast(pl.Float64).sum()).row(0, named=True)
-    return {"seconds": seconds, "rows": frame.height, "totals": totals}
+    rows = pl.scan_parquet(parquet).select(pl.len()).collect().item()
+    return {"seconds": seconds, "rows": rows, "groups": frame.height, "totals": totals}
 
 
 @case
@@ -142,7 +144,7 @@ def rollup_carepulse(parquet: str) -> dict[str, Any]:
             pl.scan_parquet(parquet), **baselines.THRESHOLDS, fcr_window=FCR_WINDOW
         ).collect()
 
-    return _rollup_result(*timed(run))
+    return _rollup_result(*timed(run), parquet)
 
 
 @case
@@ -154,14 +156,14 @@ def rollup_duckdb(parquet: str) -> dict[str, Any]:
     connection.execute("SET TimeZone = 'UTC'")
     query = baselines.duckdb_rollup(parquet)
     seconds, frame = timed(lambda: pl.from_arrow(connection.sql(query).to_arrow_table()))
-    return _rollup_result(seconds, frame)
+    return _rollup_result(seconds, frame, parquet)
 
 
 @case
 def rollup_pandas(parquet: str) -> dict[str, Any]:
     """The same aggregation in pandas (read_parquet, merge_asof for repeats, groupby)."""
     seconds, frame = timed(lambda: baselines.pandas_rollup(parquet))
-    return _rollup_result(seconds, pl.from_pandas(frame))
+    return _rollup_result(seconds, pl.from_pandas(frame), parquet)
 
 
 def _year(url: str, work: str) -> tuple[Any, Any, date, date]:

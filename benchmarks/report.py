@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 LABELS = {
@@ -75,7 +78,7 @@ def _rollup(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def same_totals(ours: dict[str, Any], base: dict[str, Any]) -> bool:
     """Whether every measure column sums to the same total in both rollups (and row counts)."""
     mine, theirs = ours["detail"][-1]["totals"], base["detail"][-1]["totals"]
-    if ours["rows"] != base["rows"] or set(mine) != set(theirs):
+    if ours["detail"][-1]["groups"] != base["detail"][-1]["groups"] or set(mine) != set(theirs):
         return False
     return all(abs(mine[k] - theirs[k]) <= 1e-6 * max(1.0, abs(mine[k])) for k in mine)
 
@@ -134,3 +137,19 @@ def table(figures: list[dict[str, Any]], skipped: list[str], cases: list | None 
             f"{f['target']:<12} {met}"
         )
     return "\n".join(lines + skipped)
+
+
+def main(paths: list[str]) -> int:
+    """Print the figures of one or more result files taken together (e.g. two partial runs)."""
+    cases: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for path in paths:
+        saved = json.loads(Path(path).read_text())
+        cases += saved["cases"]
+        skipped += saved["skipped"]
+    print(table(figures(cases), skipped, cases))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -53,6 +53,11 @@ class Bench:
         self, case: str, arguments: Callable[[], dict[str, Any]], **labels: Any
     ) -> dict[str, Any]:
         """Median of up to --repeats runs (fewer once --budget seconds are spent), each fresh."""
+        if case in self.args.skip:
+            where = f"{labels.get('size', 0):,} contacts, {labels.get('store')}"
+            self.skipped.append(f"{case} at {where}: skipped by --skip")
+            print(self.skipped[-1], flush=True)
+            return {}
         runs: list[dict[str, Any]] = []
         while len(runs) < self.args.repeats:
             runs.append(run_case(case, arguments()))
@@ -69,7 +74,15 @@ class Bench:
         }
         self.results.append(result)
         print(report.line(result), flush=True)
+        self.save()
         return result
+
+    def save(self) -> None:
+        """Write the JSON so far (a long run that is stopped keeps what it measured)."""
+        out = {"scale": self.args.scale, "machine": machine(), "load": os.getloadavg()}
+        out |= {"figures": report.figures(self.results), "skipped": self.skipped}
+        out |= {"cases": self.results}
+        self.args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")
 
 
 def run_case(case: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -103,10 +116,12 @@ def pg_store(bench: Bench) -> str:
     return bench.pg.rsplit("/", 1)[0] + f"/{name}"
 
 
-def stores(bench: Bench) -> list[tuple[str, Callable[[str], str]]]:
+def stores(bench: Bench, *, largest: bool) -> list[tuple[str, Callable[[str], str]]]:
     found = [("sqlite", lambda name: sqlite_store(bench, name))]
     if bench.pg:
         found.append(("postgresql", lambda name: pg_store(bench)))
+    if largest:
+        found = [(name, fresh) for name, fresh in found if name in bench.args.large_stores]
     return found
 
 
@@ -143,12 +158,12 @@ def ingest_arguments(bench: Bench, url: str, files: dict[str, Path]) -> dict[str
 
 
 def bench_ingest(bench: Bench) -> None:
-    for nominal in (1_000_000, 10_000_000):
+    for nominal in bench.args.ingest_sizes:
         rows = bench.size(nominal)
         files = bench.files(rows)
         csv, labels = str(files["csv"]), {"section": "ingest", "size": rows}
         bench.measure("parse_floor", lambda csv=csv: {"csv": csv}, store="-", **labels)
-        for store, fresh in stores(bench):
+        for store, fresh in stores(bench, largest=nominal == 10_000_000):
             last: dict[str, str] = {}
 
             def ours(fresh=fresh, files=files, last=last) -> dict[str, Any]:
@@ -205,8 +220,18 @@ def bench_pdf(bench: Bench) -> None:
 
 
 def clean_scratch(bench: Bench) -> None:
+    """Remove the scratch SQLite files and the run's PostgreSQL databases."""
     shutil.rmtree(bench.scratch, ignore_errors=True)
     bench.scratch.mkdir(parents=True)
+    if bench.pg:
+        admin = sa.create_engine(bench.pg, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            names = connection.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")
+            ).scalars()
+            for name in list(names):
+                connection.execute(sa.text(f"DROP DATABASE {name}"))
+        admin.dispose()
 
 
 @contextmanager
@@ -222,7 +247,11 @@ def postgres(bench: Bench) -> Iterator[None]:
         return
     with pgserver.server() as url:
         bench.pg = url
-        yield
+        try:
+            yield
+        finally:
+            clean_scratch(bench)
+            bench.pg = None
 
 
 def machine() -> dict[str, Any]:
@@ -242,6 +271,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/carepulse-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS)
+    parser.add_argument(
+        "--ingest-sizes", nargs="+", type=int, default=(1_000_000, 10_000_000), metavar="N"
+    )
+    parser.add_argument("--skip", nargs="+", default=(), metavar="CASE", help="cases to leave out")
+    parser.add_argument(
+        "--large-stores",
+        nargs="+",
+        choices=("sqlite", "postgresql"),
+        default=("sqlite", "postgresql"),
+        help="stores to ingest the largest size into",
+    )
     args = parser.parse_args(argv)
     bench = Bench(args)
     clean_scratch(bench)
@@ -250,12 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         for section in args.only:
             globals()[f"bench_{section}"](bench)
     clean_scratch(bench)
-    figures = report.figures(bench.results)
+    bench.save()
     print()
-    print(report.table(figures, bench.skipped, bench.results))
-    out = {"scale": args.scale, "machine": machine(), "figures": figures}
-    out |= {"skipped": bench.skipped, "cases": bench.results}
-    args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")
+    print(report.table(report.figures(bench.results), bench.skipped, bench.results))
     print(f"\nwritten: {args.out}")
     return 0
 
