@@ -109,15 +109,17 @@ def line(result: dict[str, Any]) -> str:
     rows = result.get("rows") or 0
     rate = f"{rows / result['seconds']:>12,.0f}" if rows and result["seconds"] else " " * 12
     label = LABELS[result["case"]] + (f" by {result['by']}" if result.get("by") else "")
+    cpu = f"{result['cpu_seconds']:>9.3f}" if result.get("cpu_seconds") is not None else " " * 9
     return (
         f"{result['section']:<9} {result['size']:>11,} {result['store']:<10} {label:<48} "
-        f"{result['seconds']:>9.3f} {result['runs']:>4} {rate} {result['peak_rss_mb']:>9,.0f}"
+        f"{result['seconds']:>9.3f} {cpu} {result['runs']:>4} {rate} "
+        f"{result['peak_rss_mb']:>9,.0f}"
     )
 
 
 HEADER = (
     f"{'section':<9} {'contacts':>11} {'store':<10} {'case':<48} "
-    f"{'median s':>9} {'runs':>4} {'rows/s':>12} {'peak MB':>9}"
+    f"{'median s':>9} {'CPU s':>9} {'runs':>4} {'rows/s':>12} {'peak MB':>9}"
 )
 
 

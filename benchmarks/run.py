@@ -68,6 +68,7 @@ class Bench:
             "case": case,
             "seconds": statistics.median(r["seconds"] for r in runs),
             "runs": len(runs),
+            "cpu_seconds": _median([r.get("cpu_seconds") for r in runs]),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
             "rows": runs[-1].get("rows"),
             "detail": runs,
@@ -83,6 +84,11 @@ class Bench:
         out |= {"figures": report.figures(self.results), "skipped": self.skipped}
         out |= {"cases": self.results}
         self.args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def run_case(case: str, arguments: dict[str, Any]) -> dict[str, Any]:
