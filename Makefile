@@ -26,6 +26,7 @@ $(VENV)/.synced-bench: $(UV) pyproject.toml uv.lock
 	@touch $@ $(VENV)/.synced-test $(VENV)/.synced-run
 
 run: $(VENV)/.synced-run
+	@bash scripts/system-deps.sh browser
 	$(VENV)/bin/carepulse sample --if-empty
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 

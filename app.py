@@ -12,14 +12,14 @@ from metrics.errors import CarePulseError
 st.set_page_config(page_title="CarePulse", page_icon=":material/monitor_heart:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/drilldown.py", title="Drill-down", icon=":material/account_tree:"),
-    st.Page("pages/agents.py", title="Agents", icon=":material/support_agent:"),
-    st.Page("pages/voice.py", title="Voice of the customer", icon=":material/reviews:"),
-    st.Page("pages/tickets.py", title="Tickets", icon=":material/confirmation_number:"),
-    st.Page("pages/report.py", title="Report", icon=":material/picture_as_pdf:"),
-    st.Page("pages/data.py", title="Data", icon=":material/database:"),
-    st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/drilldown.py", title="Drill-down", icon=":material/account_tree:"),
+    st.Page("views/agents.py", title="Agents", icon=":material/support_agent:"),
+    st.Page("views/voice.py", title="Voice of the customer", icon=":material/reviews:"),
+    st.Page("views/tickets.py", title="Tickets", icon=":material/confirmation_number:"),
+    st.Page("views/report.py", title="Report", icon=":material/picture_as_pdf:"),
+    st.Page("views/data.py", title="Data", icon=":material/database:"),
+    st.Page("views/definitions.py", title="Definitions", icon=":material/menu_book:"),
 ]
 
 try:

@@ -1,157 +1,88 @@
-"""Turn measured cases into the issue's figures (ratios against same-run baselines) and a table."""
+"""How long the executive PDF of a quarter of the sample centre takes, stage by stage.
+
+Usage: .venv/bin/python benchmarks/report.py [--runs 3] [--json FILE]
+
+Loads the shipped sample centre into a temporary folder (not timed), then builds the report of
+its last 13 weeks `--runs` times and prints the median of each stage: reading and evaluating
+the rollups (gather), rendering the HTML, printing in headless Chromium. The baseline, measured
+in the same run, is Chromium printing a page that holds only plotly.js: the browser's floor.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import os
+import statistics
+import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-LABELS = {
-    "ingest_carepulse": "CarePulse ingest (CSV -> facts + rollups)",
-    "parse_floor": "parse floor: polars.read_csv, explicit schema",
-    "bulk_load": "bare bulk load of the parsed frame (ADBC)",
-    "pandas_pipeline": "pandas read_csv + to_sql + groupby",
-    "rollup_carepulse": "CarePulse rollup (Polars lazy)",
-    "rollup_duckdb": "DuckDB SQL rollup",
-    "rollup_pandas": "pandas rollup",
-    "read_intervals": "read a year of interval tables",
-    "evaluate_carepulse": "evaluate every catalog KPI",
-    "overview": "Overview page script (AppTest, first view)",
-    "pdf_report": "PDF of a quarter (carepulse report)",
-}
+import pypdfium2
+
+from carepulse import browser, query, selection, storage
+from carepulse import settings as settings_module
+from carepulse.cli import main
+from carepulse.report import content, render
 
 
-def _find(results: list[dict[str, Any]], case: str, **labels: Any) -> dict[str, Any] | None:
-    for result in results:
-        if result["case"] == case and all(result.get(k) == v for k, v in labels.items()):
-            return result
-    return None
+def _timed(function: object) -> tuple[object, float]:
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
 
 
-def _figure(name: str, value: float, target: str, met: bool | None, **extra: Any) -> dict:
-    return {"figure": name, "value": value, "target": target, "met": met, **extra}
+def measure(runs: int) -> dict[str, float]:
+    settings = settings_module.get_settings()
+    engine = storage.connect(settings.database)
+    anchor = query.latest_day(engine, settings.timezone)
+    f = selection.choose("custom", anchor, start=anchor - timedelta(days=90), end=anchor)
+    stages: dict[str, list[float]] = {"gather": [], "html": [], "print": [], "floor": []}
+    for _ in range(runs):
+        report, seconds = _timed(lambda: content.gather(engine, settings, f))
+        stages["gather"].append(seconds)
+        document, seconds = _timed(lambda r=report: render.html(r))
+        stages["html"].append(seconds)
+        pdf, seconds = _timed(lambda d=document: browser.print_pdf(d))
+        stages["print"].append(seconds)
+        _, seconds = _timed(lambda: browser.print_pdf(_floor()))
+        stages["floor"].append(seconds)
+    medians = {stage: statistics.median(values) for stage, values in stages.items()}
+    medians["total"] = medians["gather"] + medians["html"] + medians["print"]
+    medians["pages"] = len(pypdfium2.PdfDocument(pdf))
+    medians["days"] = f.period.days
+    return medians
 
 
-def _speedup(name: str, ours: dict | None, base: dict | None, at_least: float | None) -> list:
-    if not ours or not base:
-        return []
-    ratio = base["seconds"] / ours["seconds"]
-    target = f">= {at_least:g}x" if at_least is not None else "(reference)"
-    met = None if at_least is None else ratio >= at_least
-    return [_figure(name, ratio, target, met, size=ours["size"], store=ours["store"])]
+def _floor() -> str:
+    from plotly.offline import get_plotlyjs
 
-
-def _ingest(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    sizes = sorted({r["size"] for r in results if r["case"] == "ingest_carepulse"})
-    stores = sorted({r["store"] for r in results if r["case"] == "ingest_carepulse"})
-    for store in stores:
-        for size in sizes:
-            ours = _find(results, "ingest_carepulse", size=size, store=store)
-            at = {"size": size, "store": store}
-            pandas = _find(results, "pandas_pipeline", **at)
-            out += _speedup("ingest: x pandas pipeline", ours, pandas, 5)
-            bulk = _find(results, "bulk_load", **at)
-            out += _speedup("ingest: speed / bare bulk load", ours, bulk, 0.8)
-            floor = _find(results, "parse_floor", size=size)
-            out += _speedup("ingest: speed / parse floor", ours, floor, None)
-        if len(sizes) == 2:
-            small, large = (_find(results, "ingest_carepulse", size=s, store=store) for s in sizes)
-            ratio = large["peak_rss_mb"] / small["peak_rss_mb"]
-            name = f"ingest: peak RSS {sizes[1]:,} / {sizes[0]:,} rows"
-            out.append(_figure(name, ratio, "<= 1.5x", ratio <= 1.5, size=sizes[1], store=store))
-    return out
-
-
-def _rollup(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ours = _find(results, "rollup_carepulse")
-    out = []
-    for case, at_least in (("rollup_duckdb", 1), ("rollup_pandas", 3)):
-        base = _find(results, case)
-        out += _speedup(f"rollup: x {LABELS[case].split()[0]}", ours, base, at_least)
-        if ours and base:
-            out[-1]["same_totals"] = same_totals(ours, base)
-    return out
-
-
-def same_totals(ours: dict[str, Any], base: dict[str, Any]) -> bool:
-    """Whether every measure column sums to the same total in both rollups (and row counts)."""
-    mine, theirs = ours["detail"][-1]["totals"], base["detail"][-1]["totals"]
-    if ours["detail"][-1]["groups"] != base["detail"][-1]["groups"] or set(mine) != set(theirs):
-        return False
-    return all(abs(mine[k] - theirs[k]) <= 1e-6 * max(1.0, abs(mine[k])) for k in mine)
-
-
-def _pages(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    pages = sorted((r for r in results if r["case"] == "overview"), key=lambda r: r["size"])
-    for page in pages:
-        name = f"overview at {page['size']:,} contacts (s)"
-        out.append(_figure(name, page["seconds"], "< 1 s", page["seconds"] < 1, size=page["size"]))
-    if len(pages) == 2:
-        ratio = pages[1]["seconds"] / pages[0]["seconds"]
-        out.append(_figure("overview: large / small store", ratio, "<= 1.5x", ratio <= 1.5))
-    report = _find(results, "pdf_report")
-    if report:
-        seconds = report["seconds"]
-        out.append(_figure("PDF of a quarter (s)", seconds, "< 10 s", seconds < 10))
-    return out
-
-
-def figures(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's figures with their targets, from the measured cases."""
-    return _ingest(results) + _rollup(results) + _pages(results)
-
-
-def line(result: dict[str, Any]) -> str:
-    """One measured case as a table row."""
-    rows = result.get("rows") or 0
-    rate = f"{rows / result['seconds']:>12,.0f}" if rows and result["seconds"] else " " * 12
-    label = LABELS[result["case"]] + (f" by {result['by']}" if result.get("by") else "")
-    cpu = f"{result['cpu_seconds']:>9.3f}" if result.get("cpu_seconds") is not None else " " * 9
     return (
-        f"{result['section']:<9} {result['size']:>11,} {result['store']:<10} {label:<48} "
-        f"{result['seconds']:>9.3f} {cpu} {result['runs']:>4} {rate} "
-        f"{result['peak_rss_mb']:>9,.0f}"
+        f"<html><head><script>{get_plotlyjs()}</script></head><body><p>floor</p>"
+        "<script>window.chartsDrawn = true;</script></body></html>"
     )
 
 
-HEADER = (
-    f"{'section':<9} {'contacts':>11} {'store':<10} {'case':<48} "
-    f"{'median s':>9} {'CPU s':>9} {'runs':>4} {'rows/s':>12} {'peak MB':>9}"
-)
-
-
-def table(figures: list[dict[str, Any]], skipped: list[str], cases: list | None = None) -> str:
-    """The figures against their targets (and the measured cases, when given)."""
-    lines = []
-    if cases:
-        lines += [HEADER, *(line(c) for c in cases), ""]
-    lines.append(f"{'figure':<48} {'contacts':>11} {'store':<10} {'value':>8}  {'target':<12} met")
-    for f in figures:
-        met = {True: "yes", False: "NO", None: ""}[f["met"]]
-        if f.get("same_totals") is False:
-            met += " (totals differ!)"
-        size = f"{f['size']:,}" if f.get("size") else ""
-        lines.append(
-            f"{f['figure']:<48} {size:>11} {f.get('store', ''):<10} {f['value']:>8.2f}  "
-            f"{f['target']:<12} {met}"
-        )
-    return "\n".join(lines + skipped)
-
-
-def main(paths: list[str]) -> int:
-    """Print the figures of one or more result files taken together (e.g. two partial runs)."""
-    cases: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    for path in paths:
-        saved = json.loads(Path(path).read_text())
-        cases += saved["cases"]
-        skipped += saved["skipped"]
-    print(table(figures(cases), skipped, cases))
-    return 0
+def run(runs: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="carepulse-bench-") as folder:
+        os.environ["CAREPULSE_DATA_DIR"] = str(Path(folder) / "data")
+        settings_module.get_settings.cache_clear()
+        assert main(["sample"]) == 0
+        return measure(runs)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    figures = run(args.runs)
+    print(
+        f"PDF of {figures['days']:.0f} days, {figures['pages']:.0f} pages; medians of {args.runs}"
+    )
+    for stage in ("gather", "html", "print", "total", "floor"):
+        print(f"  {stage:<7} {figures[stage]:6.2f} s")
+    print(f"  print / floor: {figures['print'] / figures['floor']:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))

@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from benchmarks import data, pdf, report
+from benchmarks import data, figures, pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("ingest", "rollup", "evaluate", "overview", "pdf")
@@ -74,14 +74,14 @@ class Bench:
             "detail": runs,
         }
         self.results.append(result)
-        print(report.line(result), flush=True)
+        print(figures.line(result), flush=True)
         self.save()
         return result
 
     def save(self) -> None:
         """Write the JSON so far (a long run that is stopped keeps what it measured)."""
         out = {"scale": self.args.scale, "machine": machine(), "load": os.getloadavg()}
-        out |= {"figures": report.figures(self.results), "skipped": self.skipped}
+        out |= {"figures": figures.figures(self.results), "skipped": self.skipped}
         out |= {"cases": self.results}
         self.args.out.write_text(json.dumps(out, indent=2, default=str) + "\n")
 
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     clean_scratch(bench)
     bench.save()
     print()
-    print(report.table(report.figures(bench.results), bench.skipped, bench.results))
+    print(figures.table(figures.figures(bench.results), bench.skipped, bench.results))
     print(f"\nwritten: {args.out}")
     return 0
 

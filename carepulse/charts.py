@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from metrics.compare import control_limits
 from metrics.kpi import Kpi, Unit
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -98,6 +99,14 @@ def trend(series: pl.DataFrame, kpi: Kpi, *, x: str = "day", height: int = 320) 
     figure.update_yaxes(title_text=title, tickformat=ticks)
     figure.update_xaxes(title_text=None)
     return figure
+
+
+def daily_trend(daily: pl.DataFrame, kpi: Kpi, *, height: int = 320) -> go.Figure | None:
+    """The trend of one KPI from a by-day KPI frame, with control limits; None without values."""
+    series = daily.filter(pl.col("kpi") == kpi.key).sort("day")
+    if series["value"].is_null().all():
+        return None
+    return trend(control_limits(series, kpi), kpi, height=height)
 
 
 def heatmap(frame: pl.DataFrame, kpi: Kpi, *, height: int = 320) -> go.Figure:

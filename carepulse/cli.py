@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 import connectors
-from carepulse import formatting, query, rollups, sample, storage
-from carepulse.ingest import IngestFailed, RunSummary, ingest, kinds_in
+from carepulse import formatting, periods, query, rollups, sample, selection, storage
+from carepulse import ingest as ingest_module
+from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
 from metrics import evaluate
 from metrics.errors import CarePulseError
@@ -38,7 +39,10 @@ def _line(summary: RunSummary) -> str:
         f"{summary.quarantined:,} quarantined, {summary.duplicates:,} duplicates "
         f"[run {summary.run_id}]"
     )
-    if summary.quarantined:
+    if summary.status == "dry run":
+        text = text.replace(f" [run {summary.run_id}]", " [dry run: nothing stored]")
+        text += "".join(f"\n  row {r['row_number']}: {r['reason']}" for r in summary.rejected[:20])
+    elif summary.quarantined:
         text += f"\n  see why: carepulse quarantine {summary.run_id}"
     return "".join([text, *(f"\n  note: {note}" for note in summary.notes)])
 
@@ -46,19 +50,7 @@ def _line(summary: RunSummary) -> str:
 def _ingest_one(path: Path, args: argparse.Namespace, engine: sa.Engine) -> list[RunSummary]:
     """One run per kind the file holds (a ticket export with ratings holds two)."""
     try:
-        kinds = kinds_in(path, source=args.source, mapping=args.mapping)
-        return [_ingest_kind(path, args, engine, kind) for kind in kinds]
-    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
-        failed = RunSummary(run_id=0, file=str(path), sha256="", source=args.source or "")
-        failed.status, failed.error = "failed", str(error)
-        return [failed]
-
-
-def _ingest_kind(
-    path: Path, args: argparse.Namespace, engine: sa.Engine, kind: str | None
-) -> RunSummary:
-    try:
-        return ingest(
+        return ingest_file(
             path,
             engine=engine,
             settings=get_settings(),
@@ -66,10 +58,14 @@ def _ingest_kind(
             timezone=args.timezone,
             source_name=args.source_name,
             mapping=args.mapping,
-            kind=kind,
+            dry_run=getattr(args, "dry_run", False),
         )
     except IngestFailed as failure:
-        return failure.summary
+        return failure.summaries
+    except CarePulseError as error:  # rejected before a run began (no file, unknown format)
+        failed = RunSummary(run_id=0, file=str(path), sha256="", source=args.source or "")
+        failed.status, failed.error = "failed", str(error)
+        return [failed]
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -141,6 +137,15 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_undo(args: argparse.Namespace) -> int:
+    deleted = ingest_module.undo(_engine(), args.run_id, get_settings())
+    print(
+        f"Run {args.run_id} undone: {deleted:,} rows deleted and the rollups they fed re-rolled. "
+        "Records it had replaced are not restored; load their file again if you need them."
+    )
+    return 0
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     rollups.rebuild(_engine(), get_settings())
     print("Rollups rebuilt from the stored facts with the current settings.")
@@ -159,8 +164,16 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         raise CarePulseError(
             f"cannot group by {', '.join(unknown)}", hint=f"Use one of: {', '.join(allowed)}."
         )
+    engine = _engine()
+    f = _selection(args, engine)
     frame = query.kpis(
-        _engine(), settings, start=args.start, end=args.end, by=by, keys=args.kpi or None
+        engine,
+        settings,
+        start=f.period.start,
+        end=f.period.end,
+        by=by,
+        keys=args.kpi or None,
+        where=f.where_dict(),
     )
     if args.format == "json":
         print(json.dumps(frame.to_dicts(), default=str))
@@ -169,6 +182,59 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     else:
         print(_table(frame, by, settings.timezone, query.chosen(settings)))
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from carepulse import report
+
+    settings, engine = get_settings(), _engine()
+    f = _selection(args, engine)
+    document, pdf = report.build(engine, settings, f, paper=args.paper)
+    args.out.write_bytes(pdf)
+    if args.html:
+        args.html.write_text(document, encoding="utf-8")
+    print(f"{args.out}: {f.period.label()}, {len(pdf):,} bytes")
+    return 0
+
+
+def _selection(args: argparse.Namespace, engine: sa.Engine) -> selection.Filters:
+    """The period and filters the options name; values checked against the stored ones."""
+    if args.period and (args.start or args.end):
+        raise CarePulseError("both --period and --from/--to given", hint="Give one of them.")
+    if not args.period and not (args.start and args.end):
+        raise CarePulseError(
+            "which days?", hint="Give --period (e.g. last-month) or --from DATE --to DATE."
+        )
+    where = {c: getattr(args, c) for c in selection.DIMENSIONS if getattr(args, c)}
+    for column, values in where.items():
+        known = query.values(engine, column)
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise CarePulseError(
+                f"no {column} named {', '.join(map(repr, unknown))} in the data",
+                hint=f"Known: {', '.join(known) or 'none'}.",
+            )
+    anchor = query.latest_day(engine, get_settings().timezone) or date.today()
+    return selection.choose(
+        args.period or "custom",
+        anchor,
+        compare=getattr(args, "compare", "none"),
+        start=args.start,
+        end=args.end,
+        where=where,
+    )
+
+
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    """--period or --from/--to, and --queue/--team/--channel/--segment (repeatable)."""
+    presets = [p for p in periods.PRESETS if p != "custom"]
+    parser.add_argument("--period", choices=presets, help="a period relative to the latest data")
+    parser.add_argument("--from", dest="start", type=date.fromisoformat, metavar="DATE")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, metavar="DATE")
+    for column, label in selection.DIMENSIONS.items():
+        parser.add_argument(
+            f"--{column}", action="append", metavar="NAME", help=f"{label}: only these, repeatable"
+        )
 
 
 def _table(frame, by: list[str], timezone: str, kpis) -> str:
@@ -212,6 +278,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument(
         "--mapping", type=Path, metavar="FILE", help="a TOML mapping of the file's columns"
     )
+    ingest_cmd.add_argument(
+        "--dry-run", action="store_true", help="read, check and count, but store nothing"
+    )
     ingest_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
     ingest_cmd.set_defaults(run=cmd_ingest)
     sample_cmd = commands.add_parser("sample", help="load the sample contact centre")
@@ -231,16 +300,23 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--json", action="store_true")
     quarantine.set_defaults(run=cmd_quarantine)
     kpis = commands.add_parser("kpis", help="print KPIs for a period")
-    kpis.add_argument(
-        "--from", dest="start", type=date.fromisoformat, required=True, metavar="DATE"
-    )
-    kpis.add_argument("--to", dest="end", type=date.fromisoformat, required=True, metavar="DATE")
+    _selection_options(kpis)
     kpis.add_argument(
         "--by", action="append", default=[], help="time grain or dimension, repeatable"
     )
     kpis.add_argument("--kpi", action="append", help="a KPI key, repeatable (default: all)")
     kpis.add_argument("--format", choices=("table", "json", "csv"), default="table")
     kpis.set_defaults(run=cmd_kpis)
+    undo = commands.add_parser("undo", help="delete the rows an ingest run stored")
+    undo.add_argument("run_id", type=int, metavar="RUN_ID")
+    undo.set_defaults(run=cmd_undo)
+    report_cmd = commands.add_parser("report", help="build the executive PDF report")
+    _selection_options(report_cmd)
+    report_cmd.add_argument("--compare", choices=list(periods.COMPARISONS), default="previous")
+    report_cmd.add_argument("--paper", choices=("a4", "letter"), default="a4")
+    report_cmd.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    report_cmd.add_argument("--html", type=Path, metavar="FILE", help="also save the HTML")
+    report_cmd.set_defaults(run=cmd_report)
     rebuild = commands.add_parser("rebuild", help="recompute every rollup from the stored facts")
     rebuild.set_defaults(run=cmd_rebuild)
     return parser

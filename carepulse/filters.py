@@ -2,65 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import periods, storage
+from carepulse import periods, query, selection
 from carepulse.periods import Period
+from carepulse.selection import DIMENSIONS, Filters
 from carepulse.settings import get_settings
 
-DIMENSIONS = {"queue": "Queues", "team": "Teams", "channel": "Channels", "segment": "Segments"}
+__all__ = ["DIMENSIONS", "Filters", "sidebar"]
 DEFAULT_PRESET, DEFAULT_COMPARE = "last-4-weeks", "previous"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the user chose: a period, a comparison and dimension values (hashable)."""
-
-    preset: str
-    period: Period
-    compare: str
-    before: Period | None
-    where: tuple[tuple[str, tuple[str, ...]], ...]
-    anchor: date
-
-    def where_dict(self) -> dict[str, list[str]]:
-        return {column: list(values) for column, values in self.where}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _latest_day(_store: sa.Engine, url: str, timezone: str, version: int) -> date | None:
-    table = storage.ROLLUPS["contact_intervals"]
-    with _store.connect() as connection:
-        latest = connection.execute(sa.select(sa.func.max(table.c.interval_start))).scalar()
-    if latest is None:
-        return None
-    if isinstance(latest, str):
-        latest = datetime.fromisoformat(latest)
-    return (
-        latest.replace(tzinfo=latest.tzinfo or ZoneInfo("UTC"))
-        .astimezone(ZoneInfo(timezone))
-        .date()
-    )
+    return query.latest_day(_store, timezone)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def options(_store: sa.Engine, url: str, column: str, version: int) -> list[str]:
     """The values a dimension takes in the stored contact rollups."""
-    table = storage.ROLLUPS["contact_intervals"]
-    statement = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
-    with _store.connect() as connection:
-        return sorted(connection.execute(statement).scalars())
+    return query.values(_store, column)
 
 
 def _initial(key: str, default: object, *, many: bool = False) -> None:
-    """Seed a widget from the URL on first use, else from the value kept across pages."""
-    if key in st.session_state:
-        return
+    """Seed a widget from the value kept across pages, else from the URL, else the default.
+
+    Each page's widget is a new one to Streamlit, so the kept copy is written back on every
+    run; the widgets' on_change keeps the copy current when the user changes them.
+    """
     if f"_{key}" in st.session_state:
         st.session_state[key] = st.session_state[f"_{key}"]
     elif key in st.query_params:
@@ -78,7 +50,14 @@ def _period(anchor: date) -> tuple[str, Period]:
     if st.session_state["period"] not in periods.PRESETS:
         st.session_state["period"] = DEFAULT_PRESET
     names = list(periods.PRESETS)
-    preset = st.sidebar.selectbox("Period", names, key="period", format_func=periods.PRESETS.get)
+    preset = st.sidebar.selectbox(
+        "Period",
+        names,
+        key="period",
+        format_func=periods.PRESETS.get,
+        on_change=_keep,
+        args=("period",),
+    )
     _keep("period")
     if preset != "custom":
         return preset, periods.preset(preset, anchor)
@@ -109,6 +88,8 @@ def sidebar(store: sa.Engine, version: int) -> Filters:
         list(periods.COMPARISONS),
         key="compare",
         format_func=periods.COMPARISONS.get,
+        on_change=_keep,
+        args=("compare",),
     )
     _keep("compare")
     where = []
@@ -116,22 +97,22 @@ def sidebar(store: sa.Engine, version: int) -> Filters:
         choices = options(store, settings.database, column, version)
         _initial(column, [], many=True)
         st.session_state[column] = [v for v in st.session_state[column] if v in choices]
-        picked = st.sidebar.multiselect(label, choices, key=column, placeholder="All")
+        picked = st.sidebar.multiselect(
+            label, choices, key=column, placeholder="All", on_change=_keep, args=(column,)
+        )
         _keep(column)
         if picked:
             where.append((column, tuple(picked)))
-    _mirror(preset, compare, where)
     before = periods.comparison(period, compare)
-    return Filters(preset, period, compare, before, tuple(where), anchor)
+    chosen = Filters(preset, period, compare, before, tuple(where), anchor)
+    _mirror(chosen)
+    return chosen
 
 
-def _mirror(preset: str, compare: str, where: list[tuple[str, tuple[str, ...]]]) -> None:
-    st.query_params["period"] = preset
-    st.query_params["compare"] = compare
-    if preset != "custom":
-        for name in ("from", "to"):
+def _mirror(f: Filters) -> None:
+    wanted = selection.params(f)
+    for name in ("from", "to", *DIMENSIONS):
+        if name not in wanted:
             st.query_params.pop(name, None)
-    for column in DIMENSIONS:
-        st.query_params.pop(column, None)
-    for column, values in where:
-        st.query_params[column] = list(values)
+    for name, value in wanted.items():
+        st.query_params[name] = value

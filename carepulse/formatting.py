@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from metrics.kpi import Unit
+from metrics.kpi import Better, Unit
 
 DASH = "—"
 
@@ -34,6 +36,28 @@ def value(number: float | None, unit: Unit | str) -> str:
     return f"{number:,.0f}"
 
 
+def change(number: float | None, unit: Unit | str) -> str:
+    """A change between two periods: signed, in percentage points for rates."""
+    if number is None or (isinstance(number, float) and math.isnan(number)):
+        return DASH
+    unit = Unit(unit)
+    if unit is Unit.PERCENT:
+        return f"{round(number * 100, 1) + 0.0:+.1f} pp"  # + 0.0: no "-0.0"
+    if unit is Unit.SECONDS:
+        return ("+" if round(number) >= 0 else "-") + duration(abs(number))
+    if unit is Unit.COUNT:
+        return f"{round(number) + 0:+,.0f}"
+    return f"{round(number, 1) + 0.0:+.1f}"
+
+
+def goal(target: float | None, unit: Unit | str, better: Better | str) -> str:
+    """A target with its direction: '≥ 80.0 %' where higher is better, else '≤ 0:30'."""
+    if target is None:
+        return DASH
+    sign = "≥" if Better(better) is Better.HIGHER else "≤"
+    return f"{sign} {value(target, unit)}"
+
+
 def interval(low: float | None, high: float | None, unit: Unit | str) -> str:
     """A 95 % interval as 'low – high'."""
     if low is None or high is None:
@@ -43,3 +67,12 @@ def interval(low: float | None, high: float | None, unit: Unit | str) -> str:
 
 def count(number: float | None) -> str:
     return DASH if number is None else f"{number:,.0f}"
+
+
+def local(moment: datetime | None, timezone: str) -> str:
+    """A stored (UTC) time in the centre's zone, to the minute."""
+    if moment is None:
+        return DASH
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; the store keeps UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,8 +18,9 @@ from carepulse import rollups, storage
 from carepulse.merge import copy_quarantine, merge, stage_table
 from carepulse.privacy import hash_column, hash_key
 from carepulse.settings import Settings
+from connectors import base
 from connectors import mapping as mappings
-from connectors.base import Batch, Connector, kinds, read_options
+from connectors.base import Batch, Connector, read_options
 from metrics.errors import CarePulseError
 from metrics.schema import KINDS, Kind, validate
 
@@ -39,6 +42,7 @@ class RunSummary:
     updated: int = 0  # the part of `accepted` that replaced a stored row
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # e.g. an encoding fallback
+    rejected: list[dict] = field(default_factory=list)  # a dry run's first rejected rows
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -54,13 +58,14 @@ def sha256_of(path: Path) -> str:
 
 
 class IngestFailed(CarePulseError):
-    """A file was rejected; nothing of it was stored and its run is recorded as failed."""
+    """A file was rejected; nothing of it was stored and its runs are recorded as failed."""
 
-    def __init__(self, summary: RunSummary, cause: Exception) -> None:
+    def __init__(self, summaries: list[RunSummary], cause: Exception) -> None:
         hint = cause.hint if isinstance(cause, CarePulseError) else "Nothing was stored."
         message = cause.message if isinstance(cause, CarePulseError) else str(cause)
         super().__init__(message, hint=hint)
-        self.summary = summary
+        self.summaries = summaries
+        self.summary = summaries[0]
 
 
 class Stager:
@@ -98,7 +103,18 @@ def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int, key: bytes) -> p
     )
 
 
-def _stage_file(stager: Stager, batches: object, summary: RunSummary, key: bytes) -> Kind | None:
+REJECTED_SHOWN = 1000
+
+
+def _stage_file(
+    stager: Stager,
+    batches: object,
+    summary: RunSummary,
+    key: bytes,
+    *,
+    keep_rejected: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Kind | None:
     kind = None
     for batch in batches:  # type: ignore[attr-defined]
         kind = batch.kind
@@ -110,21 +126,26 @@ def _stage_file(stager: Stager, batches: object, summary: RunSummary, key: bytes
         summary.read += checked.height
         summary.quarantined += bad.height
         summary.notes.extend(n for n in batch.notes if n not in summary.notes)
+        if keep_rejected and len(summary.rejected) < REJECTED_SHOWN:
+            room = REJECTED_SHOWN - len(summary.rejected)
+            summary.rejected.extend(bad.drop("run_id").head(room).to_dicts())
+        if progress:
+            progress(summary.read)
     return kind
 
 
-def _start(engine: Engine, path: Path, sha: str, source: str) -> RunSummary:
+def _start(engine: Engine, name: str, sha: str, source: str) -> RunSummary:
     with engine.begin() as connection:
         run_id = connection.execute(
             storage.ingest_runs.insert().values(
-                file_name=path.name,
+                file_name=name,
                 sha256=sha,
                 connector=source,
                 started_at=datetime.now(UTC),
                 status="running",
             )
         ).inserted_primary_key[0]
-    return RunSummary(run_id=run_id, file=str(path), sha256=sha, source=source)
+    return RunSummary(run_id=run_id, file=name, sha256=sha, source=source)
 
 
 def _record(connection: sa.Connection, summary: RunSummary) -> None:
@@ -146,26 +167,27 @@ def _record(connection: sa.Connection, summary: RunSummary) -> None:
 
 
 def _commit(
-    engine: Engine, summary: RunSummary, kind: Kind | None, prefix: str, settings: Settings
+    connection: sa.Connection, summary: RunSummary, kind: Kind | None, settings: Settings
 ) -> None:
-    with engine.begin() as connection:
-        if kind is not None:
-            change = rollups.touched(connection, stage_table(prefix + "rows", kind), kind.name)
-            merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
-            copy_quarantine(connection, prefix + "quarantine")
-            rollups.apply(connection, change, rollups.Thresholds.of(settings))
-            summary.kind = kind.name
-            summary.accepted = merged.inserted + merged.updated
-            summary.updated, summary.duplicates = merged.updated, merged.duplicates
-        summary.status = "committed"
-        _record(connection, summary)
+    prefix = f"{storage.STAGE_PREFIX}{summary.run_id}_"
+    if kind is not None:
+        change = rollups.touched(connection, stage_table(prefix + "rows", kind), kind.name)
+        merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
+        copy_quarantine(connection, prefix + "quarantine")
+        rollups.apply(connection, change, rollups.Thresholds.of(settings))
+        summary.kind = kind.name
+        summary.accepted = merged.inserted + merged.updated
+        summary.updated, summary.duplicates = merged.updated, merged.duplicates
+    summary.status = "committed"
+    _record(connection, summary)
 
 
 def resolve(
-    path: Path, *, source: str | None = None, mapping: Path | None = None
+    path: Path, *, source: str | None = None, mapping: Path | mappings.Mapping | None = None
 ) -> tuple[Connector, mappings.Mapping | None]:
     """The file's connector (named or detected) and its loaded mapping, if any."""
-    declared = mappings.load(mapping) if mapping else None
+    declared = mapping if isinstance(mapping, mappings.Mapping) or not mapping else None
+    declared = declared or (mappings.load(mapping) if mapping else None)
     connector = connectors.get(source) if source else connectors.detect(path, mapping=declared)
     if declared and not getattr(connector, "uses_mapping", False):
         raise CarePulseError(
@@ -178,10 +200,15 @@ def resolve(
 def kinds_in(path: Path, *, source: str | None = None, mapping: Path | None = None) -> list:
     """The kind names the file yields, one ingest run each ([None]: the connector's one kind)."""
     connector, declared = resolve(Path(path), source=source, mapping=mapping)
-    return [k and k.name for k in kinds(connector, Path(path), mapping=declared)]
+    return [k and k.name for k in base.kinds(connector, Path(path), mapping=declared)]
 
 
-def ingest(
+def ingest(path: Path, *, kind: str | None = None, **options: Any) -> RunSummary:
+    """Ingest one kind of a file (by default its first); options as for `ingest_file`."""
+    return ingest_file(path, kinds=[kind], **options)[0]
+
+
+def ingest_file(
     path: Path,
     *,
     engine: Engine,
@@ -189,35 +216,98 @@ def ingest(
     source: str | None = None,
     timezone: str | None = None,
     source_name: str | None = None,
-    mapping: Path | None = None,
-    kind: str | None = None,
-) -> RunSummary:
-    """Ingest one file (or one `kind` of it); a failure leaves the facts as they were."""
+    mapping: Path | mappings.Mapping | None = None,
+    kinds: list[str | None] | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    file_name: str | None = None,
+) -> list[RunSummary]:
+    """Ingest a file, one run per kind it holds, all committed in one transaction.
+
+    A ticket export with ratings holds tickets and survey responses: both are stored, or,
+    when anything fails, neither is and every run is recorded as failed. A dry run does
+    everything but commit: its counts are what the real run would report, its rejected rows
+    are kept in the summaries, and it leaves no trace in the database. `progress` is called
+    with the rows read so far; `file_name` is recorded instead of the path's name (uploads).
+    """
     path = Path(path)
     connector, declared = resolve(path, source=source, mapping=mapping)
-    options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
+    if kinds is None:
+        kinds = [k and k.name for k in base.kinds(connector, path, mapping=declared)]
     timezone = timezone or (declared and declared.timezone) or settings.timezone
     rollups.ensure_current(engine, settings)
-    summary = _start(engine, path, sha256_of(path), connector.name)
+    sha = sha256_of(path)
+    name = file_name or path.name
+    summaries = [_start(engine, name, sha, connector.name) for _ in kinds]
     key = hash_key(settings)
     try:
-        stager = Stager(engine, summary.run_id)
-        batches = connector.read(
-            path,
-            timezone=timezone,
-            source=source_name,
-            batch_rows=settings.batch_rows,
-            **options,
-        )
-        staged = _stage_file(stager, batches, summary, key)
-        _commit(engine, summary, staged, stager.prefix, settings)
+        staged = []
+        for summary, kind in zip(summaries, kinds, strict=True):
+            options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
+            batches = connector.read(
+                path,
+                timezone=timezone,
+                source=source_name,
+                batch_rows=settings.batch_rows,
+                **options,
+            )
+            stager = Stager(engine, summary.run_id)
+            options = dict(keep_rejected=dry_run, progress=progress)
+            staged.append(_stage_file(stager, batches, summary, key, **options))
+        with engine.connect() as connection, connection.begin() as transaction:
+            for summary, kind in zip(summaries, staged, strict=True):
+                _commit(connection, summary, kind, settings)
+            if dry_run:
+                transaction.rollback()
     except (CarePulseError, sa.exc.SQLAlchemyError, pl.exceptions.PolarsError) as error:
-        summary.status, summary.error = "failed", str(error)
-        summary.accepted = summary.updated = summary.duplicates = 0
         with engine.begin() as connection:
-            _record(connection, summary)
-        raise IngestFailed(summary, error) from error
+            for summary in summaries:
+                summary.status, summary.error = "failed", str(error)
+                summary.accepted = summary.updated = summary.duplicates = 0
+                _record(connection, summary)
+        raise IngestFailed(summaries, error) from error
     finally:
         with engine.begin() as connection:
-            storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")
-    return summary
+            for summary in summaries:
+                storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")
+                if dry_run:
+                    _forget(connection, summary.run_id)
+    if dry_run:
+        for summary in summaries:
+            summary.status = "dry run"
+    return summaries
+
+
+def _forget(connection: sa.Connection, run_id: int) -> None:
+    """Remove a dry run's trace: its run row and anything recorded under it."""
+    connection.execute(storage.quarantine.delete().where(storage.quarantine.c.run_id == run_id))
+    connection.execute(storage.ingest_runs.delete().where(storage.ingest_runs.c.id == run_id))
+
+
+def undo(engine: Engine, run_id: int, settings: Settings) -> int:
+    """Delete the rows a committed run still owns and re-roll what they fed; the count deleted.
+
+    Rows the run replaced are not restored: the file that held them has to be loaded again.
+    """
+    with engine.begin() as connection:
+        run = connection.execute(
+            sa.select(storage.ingest_runs).where(storage.ingest_runs.c.id == run_id)
+        ).first()
+        if run is None or run.status != "committed" or run.kind not in KINDS:
+            state = "does not exist" if run is None else f"is {run.status}"
+            raise CarePulseError(
+                f"run {run_id} {state}; only a committed run can be undone",
+                hint="See the runs with `carepulse runs`.",
+            )
+        kind, table = KINDS[run.kind], storage.FACTS[run.kind]
+        owned = table.c.ingest_run_id == run_id
+        rows = sa.select(*(table.c[c] for c in kind.columns), sa.literal(0).label("_row"))
+        change = rollups.touched(connection, rows.where(owned).subquery(), kind.name)
+        deleted = connection.execute(table.delete().where(owned)).rowcount
+        rollups.apply(connection, change, rollups.Thresholds.of(settings))
+        connection.execute(
+            storage.ingest_runs.update()
+            .where(storage.ingest_runs.c.id == run_id)
+            .values(status="undone", finished_at=datetime.now(UTC))
+        )
+    return deleted

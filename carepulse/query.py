@@ -74,6 +74,26 @@ def load(
     return frames
 
 
+def latest_day(engine: Engine, timezone: str) -> date | None:
+    """The last local day with contacts in the rollups (the anchor of relative periods)."""
+    table = storage.ROLLUPS["contact_intervals"]
+    with engine.connect() as connection:
+        latest = connection.execute(sa.select(sa.func.max(table.c.interval_start))).scalar()
+    if latest is None:
+        return None
+    if isinstance(latest, str):
+        latest = datetime.fromisoformat(latest)
+    return latest.replace(tzinfo=latest.tzinfo or UTC).astimezone(ZoneInfo(timezone)).date()
+
+
+def values(engine: Engine, column: str) -> list[str]:
+    """The values a dimension takes in the stored contact rollups, sorted."""
+    table = storage.ROLLUPS["contact_intervals"]
+    statement = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+    with engine.connect() as connection:
+        return sorted(connection.execute(statement).scalars())
+
+
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:
     """Catalog KPIs with the settings' variants, all or the named ones (in that order)."""
     every = catalog.kpis(sl_abandons=settings.sl_abandons, fcr_method=settings.fcr_method)
@@ -108,12 +128,25 @@ def kpis(
             f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
         )
     rollups.ensure_current(engine, settings)
-    wanted = chosen(settings, keys)
-    keep = {c for k in wanted for c in k.measures} | set(by) | set(where or {})
+    keep = {c for k in chosen(settings, keys) for c in k.measures} | set(by) | set(where or {})
     frames = load(engine, start, end, settings.timezone, keep=keep)
+    return evaluate_loaded(settings, frames, by=by, keys=keys, where=where, as_of=as_of)
+
+
+def evaluate_loaded(
+    settings: Settings,
+    frames: Mapping[str, pl.DataFrame],
+    *,
+    by: Sequence[str] = (),
+    keys: Sequence[str] | None = None,
+    where: Mapping[str, Sequence[object]] | None = None,
+    as_of: datetime | None = None,
+) -> pl.DataFrame:
+    """Catalog KPIs over interval tables already read by `load`."""
+    frames = dict(frames)
     backlog = frames.pop("backlog")
     return evaluate(
-        wanted,
+        chosen(settings, keys),
         frames,
         by=by,
         where=where,
@@ -124,3 +157,23 @@ def kpis(
         small_sample=settings.small_sample,
         backlog=backlog,
     )
+
+
+class Reader:
+    """KPIs of one selection in several groupings, each period's rollups read only once."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, where: Mapping[str, Sequence[object]] | None
+    ) -> None:
+        self.engine, self.settings, self.where = engine, settings, where
+        self._frames: dict[tuple[date, date], dict[str, pl.DataFrame]] = {}
+        rollups.ensure_current(engine, settings)
+
+    def kpis(
+        self, start: date, end: date, *, by: Sequence[str] = (), keys: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Like `kpis`, for local days `start`..`end` of this selection."""
+        if (start, end) not in self._frames:
+            self._frames[start, end] = load(self.engine, start, end, self.settings.timezone)
+        frames = self._frames[start, end]
+        return evaluate_loaded(self.settings, frames, by=by, keys=keys, where=self.where)

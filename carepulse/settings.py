@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     small_sample: int = Field(30, ge=1)
     hash_key: SecretStr | None = None  # None: generated into data_dir/hash.key on first use
     batch_rows: int = Field(200_000, ge=1)
+    upload_max_mb: int = Field(200, ge=1)  # per file, on the Data page
+    dashboard_url: str = "http://localhost:8501"  # where the PDF's link back points
+    chromium: str = ""  # Chrome/Chromium for the PDF; empty: the first found on PATH
 
     @field_validator("timezone")
     @classmethod

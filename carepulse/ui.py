@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NoReturn
-from zoneinfo import ZoneInfo
+from urllib.parse import urlsplit
 
 import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import formatting, query, storage
+from carepulse import formatting, glossary, query, report, storage
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
-from metrics.kpi import Kpi, Ratio
+from metrics.kpi import Kpi
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,11 +33,7 @@ def store() -> sa.Engine:
 
 def local(moment: datetime | None) -> str:
     """A UTC time shown in the centre's zone."""
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; the store keeps UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M")
+    return formatting.local(moment, get_settings().timezone)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -125,7 +121,7 @@ def offer_sample() -> None:
             load_sample(store(), get_settings())
         st.cache_data.clear()
         st.rerun()
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+    st.page_link("views/data.py", label="Go to the Data page", icon=":material/database:")
     st.stop()
 
 
@@ -147,63 +143,45 @@ def period_caption(f: Filters) -> None:
     st.caption(text)
 
 
-# Measure names that do not read well as words on their own.
-WORDS = {
-    "handled_in_sl": "handled within the threshold",
-    "abandoned_in_sl": "abandoned within the threshold",
-    "fcr_eligible": "handled with a customer key, window closed",
-    "fcr_resolved": "those with no repeat contact",
-    "csat_top2": "ratings 4–5",
-    "csat_n": "valid ratings",
-    "nps_n": "valid answers",
-    "ces_n": "valid answers",
-    "ces_easy": "answers 5–7",
-}
-
-
-def _terms(measure: object) -> str:
-    parts = [
-        ("− " if sign < 0 else "+ ") + WORDS.get(name, name.replace("_", " "))
-        for name, sign in measure.terms
-    ]
-    return " ".join(parts).removeprefix("+ ")
-
-
 def definitions() -> list[tuple[Kpi, str]]:
     """Markdown per KPI: definition, numerator, denominator, key and target."""
-    every = catalog()
-    targets = query.targets(get_settings())
     out = []
-    for kpi in every.values():
-        lines = [kpi.definition]
-        if isinstance(kpi, Ratio):
-            lines.append(
-                f"Numerator: {_terms(kpi.numerator)} · Denominator: {_terms(kpi.denominator)}"
-            )
-        target = targets.get(kpi.key)
-        shown = formatting.value(target, kpi.unit) if target is not None else "none"
-        lines.append(f"Key `{kpi.key}` · better {kpi.better.value} · target {shown}")
+    for entry in glossary.entries(get_settings()):
+        kpi, lines = entry.kpi, [entry.kpi.definition]
+        if entry.numerator:
+            lines.append(f"Numerator: {entry.numerator} · Denominator: {entry.denominator}")
+        lines.append(f"Key `{kpi.key}` · better {kpi.better.value} · target {entry.target}")
         out.append((kpi, "\n\n".join(lines)))
     return out
 
 
 def settings_in_effect() -> pl.DataFrame:
     """The settings the figures depend on, as a two-column table."""
-    s = get_settings()
-    rows = {
-        "Preset": s.preset,
-        "Time zone": s.timezone,
-        "Service-level threshold": f"{s.service_level_seconds:g} s",
-        "Service level: abandons": s.sl_abandons,
-        "Short abandon threshold": f"{s.short_abandon_seconds:g} s",
-        "FCR method": s.fcr_method,
-        "FCR window": f"{s.fcr_window_hours:g} h",
-        "FCR needs the same reason": "yes" if s.fcr_same_reason else "no",
-        "Talk time contains hold": "yes" if s.hold_in_talk else "no",
-        "Small sample below": f"{s.small_sample} responses",
-        "Target overrides": ", ".join(f"{k} = {v:g}" for k, v in s.targets.items()) or "none",
-    }
+    rows = glossary.settings_in_effect(get_settings())
     return pl.DataFrame({"Setting": list(rows), "Value": list(rows.values())})
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=8)
+def _report(
+    url: str, f: Filters, paper: str, dashboard: str, data_version: int
+) -> tuple[bytes, list[bytes]]:
+    _, pdf = report.build(engine(url), get_settings(), f, paper=paper, dashboard=dashboard)
+    return pdf, report.previews(pdf)
+
+
+def report_pdf(f: Filters, paper: str) -> tuple[bytes, list[bytes]]:
+    """The executive PDF of this view and a PNG of each page, cached until new data arrives."""
+    url = get_settings().database
+    seen = urlsplit(st.context.url or "")
+    dashboard = f"{seen.scheme}://{seen.netloc}" if seen.netloc else ""  # as the user reached us
+    with st.spinner("Building the PDF: reading the figures, printing in headless Chromium…"):
+        return _report(url, f, paper, dashboard, version(url))
+
+
+def report_html(f: Filters, paper: str) -> str:
+    """The report as HTML only (no browser needed), to print from any browser."""
+    settings = get_settings()
+    return report.html(report.gather(store(), settings, f), paper=paper)
 
 
 def coming_soon(what: str) -> None:

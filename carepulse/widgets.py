@@ -1,4 +1,4 @@
-"""Dashboard building blocks: KPI tiles, the attention list, trends, heatmaps and mix charts."""
+"""Dashboard building blocks: KPI tiles and trend charts."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from carepulse import charts, formatting, ui
+from carepulse import charts, formatting, insights, ui
 from carepulse.filters import Filters
-from metrics import compare, stats
-from metrics.kpi import Better, Kpi, Unit
+from metrics.kpi import Better, Kpi
 
 STATUS = {
     "met": ":green[:material/check_circle: met]",
@@ -19,19 +18,6 @@ STATUS = {
     "no target": ":gray[no target]",
     "n/a": ":gray[n/a]",
 }
-
-
-def _change(row: dict, kpi: Kpi) -> str | None:
-    change = row.get("change")
-    if change is None:
-        return None
-    if kpi.unit is Unit.PERCENT:
-        text = f"{change * 100:+.1f} pp"
-    elif kpi.unit is Unit.SECONDS:
-        text = ("+" if change >= 0 else "-") + formatting.duration(abs(change))
-    else:
-        text = f"{change:+.1f}" if kpi.unit is not Unit.COUNT else f"{change:+,.0f}"
-    return text
 
 
 def _help(row: dict, kpi: Kpi) -> str:
@@ -53,14 +39,13 @@ def tile(container: st.delta_generator.DeltaGenerator, row: dict, kpi: Kpi) -> N
     container.metric(
         kpi.title,
         formatting.value(row["value"], kpi.unit),
-        delta=_change(row, kpi),
+        delta=None if row.get("change") is None else formatting.change(row["change"], kpi.unit),
         delta_color=direction if significant and not greyed else "off",
         help=_help(row, kpi),
         border=True,
     )
-    target = row["target"]
-    prefix = "≥" if kpi.better is Better.HIGHER else "≤"
-    goal = f"target {prefix} {formatting.value(target, kpi.unit)} · " if target is not None else ""
+    target = formatting.goal(row["target"], kpi.unit, kpi.better)
+    goal = f"target {target} · " if row["target"] is not None else ""
     link = f"[definition](/definitions#{kpi.key})"
     verdict = {True: "change significant", False: "change within noise"}.get(
         row.get("significant"), ""
@@ -78,7 +63,7 @@ def tiles(
 ) -> None:
     """A grid of tiles for the KPIs named, with changes against the comparison period."""
     kpis = [catalog[k] for k in keys]
-    rows = compare.compare(current, before, kpis) if before.height else current
+    rows = insights.compared(current, before, kpis)
     by_key = {r["kpi"]: r for r in rows.iter_rows(named=True)}
     for start in range(0, len(kpis), per_row):
         columns = st.columns(per_row)
@@ -86,47 +71,13 @@ def tiles(
             tile(column, by_key[kpi.key], kpi)
 
 
-def attention(
-    centre: pl.DataFrame,
-    queues: pl.DataFrame,
-    catalog: dict[str, Kpi],
-    small_sample: int,
-    *,
-    scope: str = "Whole centre",
-) -> pl.DataFrame:
-    """KPIs and queues missing target with enough sample, the furthest from target first."""
-    both = pl.concat(
-        [centre.with_columns(pl.lit(scope).alias("queue")), queues], how="diagonal_relaxed"
-    )
-    missed = both.filter(pl.col("status") == "missed", pl.col("denominator") >= small_sample)
-    gap = stats.divide(pl.col("value") - pl.col("target"), pl.col("target")).abs()
-    missed = missed.with_columns(gap.alias("gap")).sort("gap", descending=True)
-    return pl.DataFrame(
-        [
-            {
-                "KPI": catalog[r["kpi"]].label,
-                "Where": r["queue"],
-                "Value": formatting.value(r["value"], catalog[r["kpi"]].unit),
-                "Target": formatting.value(r["target"], catalog[r["kpi"]].unit),
-                "Off by": f"{r['gap']:.0%}",
-                "n": formatting.count(r["denominator"]),
-            }
-            for r in missed.iter_rows(named=True)
-        ],
-        schema=["KPI", "Where", "Value", "Target", "Off by", "n"],
-    )
-
-
 def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str]) -> None:
     """Daily trend charts of the chosen KPIs, two per row."""
     daily = ui.kpis(f, by=("day",), keys=keys)
     columns = st.columns(2)
     for i, key in enumerate(keys):
-        series = daily.filter(pl.col("kpi") == key).sort("day")
-        if series["value"].is_null().all():
+        figure = charts.daily_trend(daily, catalog[key])
+        if figure is None:
             columns[i % 2].caption(f"{catalog[key].label}: no values in this period.")
             continue
-        limited = compare.control_limits(series, catalog[key])
-        columns[i % 2].plotly_chart(
-            charts.trend(limited, catalog[key]), width="stretch", key=f"trend-{key}"
-        )
+        columns[i % 2].plotly_chart(figure, width="stretch", key=f"trend-{key}")

@@ -46,6 +46,10 @@ def get(name: str) -> Connector:
         ) from None
 
 
+class UnknownFormat(CarePulseError):
+    """No registered format recognises the file (it may still be read through a mapping)."""
+
+
 def detect(path: Path, *, mapping: Mapping | None = None) -> Connector:
     """The connector that recognises the file's content (with a mapping: one that takes it)."""
     if not path.is_file():
@@ -61,7 +65,7 @@ def detect(path: Path, *, mapping: Mapping | None = None) -> Connector:
     if with_mapping:
         return generic.CONNECTOR
     formats = "; ".join(f"{c.name}: {c.description}" for c in REGISTRY.values())
-    raise CarePulseError(
+    raise UnknownFormat(
         f"{path.name}: format not recognised. Expected one of — {formats}",
         hint="Name the format with --source, describe the file's columns in a mapping "
         "(--mapping, see the README), or convert it to the canonical columns.",

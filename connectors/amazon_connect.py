@@ -24,8 +24,8 @@ FIELDS = (
     *("Agent.CustomerHoldDuration", "Agent.AfterContactWorkDuration"),
 )
 CHANNELS = (("VOICE", "voice"), ("CHAT", "chat"), ("EMAIL", "email"), ("TASK", None))
-INBOUND = ("INBOUND", "TRANSFER", "QUEUE_TRANSFER", "API")
-OUTBOUND = ("OUTBOUND", "EXTERNAL_OUTBOUND", "CALLBACK")
+INBOUND = ("INBOUND", "TRANSFER", "QUEUE_TRANSFER", "API", "WEBRTC_API")  # WEBRTC: in-app call
+OUTBOUND = ("OUTBOUND", "EXTERNAL_OUTBOUND", "CALLBACK", "AGENT_REPLY", "FLOW")  # emails sent
 # Records a flow writes on disconnect, and supervisor monitoring, are not customer contacts.
 NOT_CONTACTS = ("DISCONNECT", "MONITOR")
 DIRECTIONS = (*((m, "inbound") for m in INBOUND), *((m, "outbound") for m in OUTBOUND))
@@ -73,6 +73,11 @@ def contacts(raw: pl.DataFrame, *, source: str) -> pl.DataFrame:
     frame = columns.canonical(raw, SOURCES, CONTACTS, timezone="UTC")
     enqueued, agent = _time("Queue.EnqueueTimestamp"), _time("Agent.ConnectedToAgentTimestamp")
     method = pl.col("InitiationMethod")
+    # A queued contact that goes on in another leg was not abandoned by the customer.
+    called_back = raw.filter(method == "CALLBACK")["PreviousContactId"].drop_nulls().implode()
+    moved_on = (
+        pl.col("NextContactId").is_not_null() | pl.col("TransferCompletedTimestamp").is_not_null()
+    )
     derived = raw.select(
         arrived_at=pl.coalesce(enqueued, _time("InitiationTimestamp")),
         wait_seconds=pl.when(agent.is_not_null() & enqueued.is_not_null())
@@ -82,6 +87,10 @@ def contacts(raw: pl.DataFrame, *, source: str) -> pl.DataFrame:
         .then(None)
         .when(agent.is_not_null())
         .then(pl.lit("handled"))
+        .when(enqueued.is_not_null() & pl.col("ContactId").is_in(called_back))
+        .then(pl.lit("callback"))
+        .when(enqueued.is_not_null() & moved_on)
+        .then(pl.lit("flowed_out"))  # transferred on by the flow before an agent answered
         .when(enqueued.is_not_null())
         .then(pl.lit("abandoned"))
         .otherwise(pl.lit("self_served")),  # the flow ended it without a queue

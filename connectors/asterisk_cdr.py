@@ -61,9 +61,16 @@ def _first_row(text: str) -> list[str]:
         return []
 
 
-def _answered() -> pl.Expr:
-    """Rows where a person's endpoint answered (a system-answered row has no dstchannel)."""
-    return (pl.col("disposition") == "ANSWERED") & (pl.col("dstchannel") != "")
+def _answered(call: str) -> pl.Expr:
+    """Rows where a person's endpoint answered (a system-answered row has no dstchannel).
+
+    A Local channel is dialplan plumbing: its `;1` half answers for the phone the `;2` half
+    rings, so both rows carry the same conversation. It counts only in a call without a row
+    for the phone itself (a layout without linkedid puts the halves in different calls).
+    """
+    answered = (pl.col("disposition") == "ANSWERED") & (pl.col("dstchannel") != "")
+    local = pl.col("dstchannel").str.starts_with("Local/")
+    return answered & (~local | ~(answered & ~local).any().over(call))
 
 
 def calls(rows: pl.DataFrame, *, timezone: str) -> pl.DataFrame:
@@ -75,15 +82,17 @@ def calls(rows: pl.DataFrame, *, timezone: str) -> pl.DataFrame:
         end=timestamp(pl.col("end"), format=None, timezone=timezone),
         billsec=pl.col("billsec").cast(pl.Float64, strict=False),
         call=pl.col(key) if key else pl.format("{}@{}", "channel", "start"),
-        person=_answered(),
-    )
+    ).with_columns(person=_answered("call"))
     person = pl.col("person")
+    # The first to answer is the call's agent (rows are written when a leg ends, not begins).
+    by_answer = pl.col("dstchannel").filter(person)
+    by_answer = by_answer.sort_by(pl.col("answer").filter(person), maintain_order=True)
     return rows.group_by("call", maintain_order=True).agg(
         arrived=pl.col("start").min(),
         answered=pl.col("answer").filter(person).min(),
         ended=pl.col("end").max(),
         billsec=pl.col("billsec").filter(person).sum(),
-        agents=pl.col("dstchannel").filter(person).str.replace(CHANNEL_SUFFIX, "").unique(),
+        agents=by_answer.str.replace(CHANNEL_SUFFIX, "").unique(maintain_order=True),
         system=((pl.col("disposition") == "ANSWERED") & (pl.col("billsec") > 0)).any(),
         unanswered=(pl.col("disposition") == "NO ANSWER").any(),
         queue=pl.col("lastdata").filter(pl.col("lastapp") == "Queue").first(),
@@ -135,8 +144,9 @@ def contacts(grouped: pl.DataFrame, *, source: str) -> pl.DataFrame:
         for name, dtype in CONTACTS.schema.items()
     ]
     unread = pl.when(pl.col("arrived").is_null()).then(pl.lit("start: cannot read the time"))
-    return grouped.with_row_index("_row", offset=1).select(
-        pl.col("_row").cast(pl.Int64), *typed, unread.alias("_reason"), *RAW
+    # A call's number is the line of its first row, so a quarantined call can be found.
+    return grouped.select(
+        pl.col("first_row").cast(pl.Int64).alias("_row"), *typed, unread.alias("_reason"), *RAW
     )
 
 
@@ -170,11 +180,29 @@ def _rows(path: Path, declared: tuple[str, ...]) -> tuple[pl.DataFrame, tuple[st
             "cdr_custom.conf.sample layout (19 columns, clid first, start in column 9); "
             "declare another layout with --source asterisk-cdr --mapping (README).",
         )
-    frame = pl.read_csv(
-        io.StringIO(text), has_header=False, new_columns=list(names), infer_schema=False
-    )
+    try:
+        frame = pl.read_csv(
+            io.StringIO(text), has_header=False, new_columns=list(names), infer_schema=False
+        )
+    except pl.exceptions.ComputeError as error:
+        raise _unreadable(path.name, text, len(names), error) from None
     frame = frame.with_columns(pl.all().fill_null("")).with_row_index("_row", offset=1)
     return frame, notes
+
+
+def _unreadable(file: str, text: str, width: int, error: Exception) -> CarePulseError:
+    found = tables.long_record(text, separator=",", width=width)
+    if found is None:
+        return CarePulseError(
+            f"{file}: cannot read the CDR lines ({str(error).splitlines()[0]})",
+            hint="Check that every line is one CDR record written by cdr_csv or cdr_custom.",
+        )
+    line, fields = found
+    return CarePulseError(
+        f"{file}: line {line} has {fields} fields; line 1 has {width}",
+        hint="The CDR logging options changed within the file (cdr.conf loguniqueid, "
+        "loguserfield, newcdrcolumns): split it where the layout changes.",
+    )
 
 
 class AsteriskCdr:

@@ -32,15 +32,24 @@ TRANSFERS = ("TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER")
 CALL_EVENTS = ("ENTERQUEUE", "CONNECT", *ENDS)
 NO_CALL = ("NONE", "CLI", "REALTIME", "")  # housekeeping and member events
 MERGE_SPECIAL = ("queue", "arrival", "entered", "last", "first_line", "calls", "trail")
+# An entry with no exit line: a call still in progress, or one that goes on in the next rotated
+# file, while it is younger than the cut-off at the end of the file; past it, a lost exit or a
+# transfer leg that never completes (FORMATS.md, queue_log quirks 3 and 4).
+CUT_OFF_SECONDS = 4 * 3600
+IN_PROGRESS = (
+    "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line yet: the call was still in "
+    "progress when the file ends (ingest the next rotated queue_log to complete it)"
+)
 UNTERMINATED = (
-    "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line (a transfer leg, a call "
-    "still in progress, or one that continues in the next rotated log file)"
+    "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line and more than 4 h of log "
+    "after it (a lost exit event or a transfer leg that never completes)"
 )
 
 
 def events(text: str) -> pl.DataFrame:
     """One row per call event line, split by position; other lines are left out."""
-    lines = pl.DataFrame({"line": text.splitlines()}).with_row_index("_line", offset=1)
+    # Only \n ends a line (str.splitlines also splits on form feeds, U+2028 and others).
+    lines = pl.DataFrame({"line": text.split("\n")}).with_row_index("_line", offset=1)
     parts = pl.col("line").str.strip_chars_end("\r").str.split("|")
     fields = [parts.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(FIELDS)]
     frame = lines.select("_line", *fields).with_columns(pl.col("time").cast(pl.Int64, strict=False))
@@ -67,6 +76,15 @@ def batches(lines: pl.DataFrame, *, source: str, batch_rows: int) -> Iterator[Ba
         yield Batch(CONTACTS, canonical, part.select(raw_columns), identifiers=("callerid",))
 
 
+def _callerid() -> pl.Expr:
+    """ENTERQUEUE's caller: `url|callerid|position`, or `url|position|callerid` in some builds."""
+    position = r"^\d{1,3}$"
+    swapped = pl.col("d2").str.contains(position) & ~pl.col("d3").fill_null("").str.contains(
+        f"{position}|^$"
+    )
+    return pl.when(swapped).then(pl.col("d3")).otherwise(pl.col("d2"))
+
+
 def _first(event: str | tuple[str, ...], column: str) -> pl.Expr:
     names = [event] if isinstance(event, str) else list(event)
     return pl.col(column).filter(pl.col("event").is_in(names)).first()
@@ -83,6 +101,7 @@ def _seconds(table: dict[str, str]) -> pl.Expr:
 def attempts(lines: pl.DataFrame) -> pl.DataFrame:
     """Per callid, queue and ENTERQUEUE: its times, agent, end event and durations."""
     ordered = lines.sort("time", "_line").with_columns(
+        callerid=_callerid(),
         attempt=(pl.col("event") == "ENTERQUEUE").cum_sum().over("callid", "queue"),
         talk=_seconds(TALK),
         waited=_seconds(WAIT),
@@ -90,7 +109,7 @@ def attempts(lines: pl.DataFrame) -> pl.DataFrame:
     )
     return ordered.group_by("callid", "queue", "attempt", maintain_order=True).agg(
         entered=_first("ENTERQUEUE", "time"),
-        callerid=_first("ENTERQUEUE", "d2"),
+        callerid=_first("ENTERQUEUE", "callerid"),
         connected=_first("CONNECT", "time"),
         hold=pl.coalesce(
             _first("CONNECT", "d1").cast(pl.Float64, strict=False), _first(ENDS, "end_hold")
@@ -109,13 +128,14 @@ def attempts(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _arrival(frame: pl.DataFrame) -> pl.DataFrame:
     """When the caller entered the queue: ENTERQUEUE, else derived from the later lines."""
-    hold = pl.col("hold").cast(pl.Int64)
-    answered_end = pl.col("ended") - hold - pl.col("talk").cast(pl.Int64)
+    hold = pl.col("hold").cast(pl.Int64, strict=False)  # a garbled number is unknown
+    answered_end = pl.col("ended") - hold - pl.col("talk").cast(pl.Int64, strict=False)
     arrival = pl.coalesce(
         "entered",
         pl.col("connected") - hold,
         answered_end,
-        pl.col("ended") - pl.col("waited").cast(pl.Int64),
+        pl.col("ended") - pl.col("waited").cast(pl.Int64, strict=False),
+        "last",  # JOINEMPTY/FULL with no ENTERQUEUE: the caller never joined
     )
     caller = pl.col("callerid").replace("", None).forward_fill().backward_fill().over("callid")
     return frame.sort("first_line").with_columns(arrival=arrival, callerid=caller)
@@ -183,9 +203,12 @@ def contacts(pieces: pl.DataFrame, *, source: str) -> pl.DataFrame:
         columns.get(name, pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in CONTACTS.schema.items()
     ]
-    reason = pl.when(outcome.is_null()).then(pl.lit(UNTERMINATED))
-    return frame.with_row_index("_row", offset=1).select(
-        pl.col("_row").cast(pl.Int64), *typed, reason.alias("_reason"), *RAW
+    young = pl.col("last").max() - pl.col("arrival") < CUT_OFF_SECONDS
+    reason = pl.when(outcome.is_not_null()).then(None).when(young).then(pl.lit(IN_PROGRESS))
+    reason = reason.otherwise(pl.lit(UNTERMINATED))
+    # An attempt's number is the line of its first event, so a quarantined one can be found.
+    return frame.select(
+        pl.col("first_line").cast(pl.Int64).alias("_row"), *typed, reason.alias("_reason"), *RAW
     )
 
 

@@ -96,6 +96,8 @@ def _as_text(value: object) -> str | None:
     """A mapped value as the text the converters read (None stays unknown)."""
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # TOML's 5.0 for a whole-number column
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
@@ -114,7 +116,14 @@ def column(source: Source, target: pl.DataType, *, timezone: str) -> tuple[pl.Ex
         typed = _typed(mapped, source, target, timezone)
         shown = text.str.slice(0, 60)
         unmapped = pl.format(f"{label}: '{{}}' is not one of {', '.join(keys)}", shown)
-        bad = pl.when(text.is_not_null() & ~text.is_in(keys)).then(unmapped)
+        wrong = f"{label}: '{{}}' maps to '{{}}', not {describe(target)}"
+        untyped = pl.format(wrong, shown, mapped)
+        bad = (
+            pl.when(text.is_not_null() & ~text.is_in(keys))
+            .then(unmapped)
+            .when(mapped.is_not_null() & typed.is_null())
+            .then(untyped)
+        )
         return typed, bad
     typed = _typed(text, source, target, timezone)
     message = pl.format(f"{label}: cannot read '{{}}' as {describe(target)}", text.str.slice(0, 60))

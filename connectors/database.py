@@ -64,7 +64,14 @@ def _url(model: _DatabaseModel, folder: Path, file: str) -> str:
             f"{file}: the environment variable {model.url_env} is not set",
             hint="Set it to the database's SQLAlchemy URL.",
         )
-    parsed = sa.make_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise CarePulseError(
+            f"{file}: the url is not a database URL SQLAlchemy can read",  # not echoed: secrets
+            hint="Write it as SQLAlchemy does, e.g. postgresql://user@host/db or "
+            "sqlite:///file.db.",
+        ) from None
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and not Path(database).is_absolute():
         return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
@@ -128,6 +135,18 @@ def _queue_log(frames: list[pl.DataFrame], timezone: str) -> pl.DataFrame:
     )
 
 
+def _engine(url: str, file: str) -> sa.Engine:
+    try:
+        return sa.create_engine(url)
+    except ModuleNotFoundError as error:  # the dialect is known, its DBAPI module is not here
+        dialect = sa.make_url(url).get_backend_name()
+        raise CarePulseError(
+            f"{file}: the driver for {dialect} is not installed (Python module {error.name})",
+            hint="Install the driver package into CarePulse's environment, or name one that "
+            "is installed in the URL (e.g. mysql+pymysql://…).",
+        ) from None
+
+
 class Database:
     """A table or query in any database SQLAlchemy reaches, declared in a TOML file."""
 
@@ -151,7 +170,7 @@ class Database:
         kind: Kind | None = None,
     ) -> Iterator[Batch]:
         declared = declaration(path)
-        engine = sa.create_engine(declared.url)
+        engine = _engine(declared.url, path.name)
         try:
             with engine.connect() as connection:
                 options = connection.execution_options(stream_results=True, yield_per=batch_rows)

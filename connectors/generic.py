@@ -89,7 +89,8 @@ def mapped(
     hint = f"Fix the column name in {mapping.file}, or check that this is the right source."
     require_headers(table.headers, mapping.headers, file=where, hint=hint)
     named = [h for h in table.headers if h in mapping.headers]
-    customer = sources.get("customer_key")
+    # From the mapping, not `sources`: a survey riding on the row keeps the row's raw cells.
+    customer = mapping.columns.get("customer_key")
     identifiers = tuple(customer.headers) if customer else ()
     for raw in table.batches:
         raw = raw.select("_row", *named)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,11 @@ def from_document(document: dict, *, file: str = "mapping") -> Mapping:
     kind = KINDS[model.source.kind]
     _check_names(list(model.columns), kind.columns, where="columns", file=file)
     _check_names(list(model.surveys), SURVEY_RESPONSES.columns, where="surveys", file=file)
+    if model.surveys and kind is not SURVEY_RESPONSES and kind.key not in model.columns:
+        raise CarePulseError(
+            f"{file}: [surveys] needs [columns] {kind.key}: a response is keyed by its row",
+            hint=f"Map {kind.key} to the column that identifies each row.",
+        )
     return Mapping(
         name=model.source.name,
         kind=kind,
@@ -174,3 +180,46 @@ def load(path: Path) -> Mapping:
     if not path.is_file():
         raise CarePulseError(f"{path}: no such mapping file", hint="Check the --mapping path.")
     return parse(path.read_text(encoding="utf-8-sig"), file=path.name)
+
+
+def _value(value: Scalar | None) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def _source_toml(source: Source) -> str:
+    defaults = Source()
+    if source.column is not None and source == Source(column=source.column):
+        return _value(source.column)
+    parts = []
+    for name in ("column", "date", "time", "value", "format", "unit", "zero_is_null"):
+        value = getattr(source, name)
+        if value != getattr(defaults, name):
+            parts.append(f"{name} = {_value(value)}")
+    if source.map:
+        pairs = ", ".join(f"{_value(str(k))} = {_value(v)}" for k, v in source.map if v is not None)
+        parts.append(f"map = {{ {pairs} }}")
+    for name in ("nulls", "join"):
+        if getattr(source, name):
+            parts.append(f"{name} = [{', '.join(_value(v) for v in getattr(source, name))}]")
+    if source.join and source.separator != defaults.separator:
+        parts.append(f"separator = {_value(source.separator)}")
+    return f"{{ {', '.join(parts)} }}"
+
+
+def to_toml(mapping: Mapping) -> str:
+    """The mapping as the TOML text `parse` reads back (what the Data page saves)."""
+    lines = ["[source]", f"name = {_value(mapping.name)}", f"kind = {_value(mapping.kind.name)}"]
+    for name in ("timezone", "delimiter", "sheet"):
+        if getattr(mapping, name) is not None:
+            lines.append(f"{name} = {_value(getattr(mapping, name))}")
+    if mapping.layout:
+        lines.append(f"layout = [{', '.join(_value(v) for v in mapping.layout)}]")
+    for section, sources in (("columns", mapping.columns), ("surveys", mapping.surveys)):
+        if sources or section == "columns":
+            lines += ["", f"[{section}]"]
+            lines += [f"{name} = {_source_toml(source)}" for name, source in sources.items()]
+    return "\n".join(lines) + "\n"

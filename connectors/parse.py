@@ -47,7 +47,9 @@ def convert(column: pl.Expr, source: pl.DataType, target: pl.DataType, timezone:
         return column.cast(target, strict=False)
     if isinstance(source, pl.Datetime) and target == TIMESTAMP:
         if source.time_zone is None:
-            column = column.dt.replace_time_zone(timezone, ambiguous="earliest")
+            column = column.dt.replace_time_zone(
+                timezone, ambiguous="earliest", non_existent="null"
+            )
         return column.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
     return column.cast(target, strict=False)
 

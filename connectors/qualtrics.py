@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -24,7 +25,9 @@ DEFAULTS = {
     "sent_at": Source(column="StartDate"),
     "responded_at": Source(column="RecordedDate"),
 }
-DATA_ROW = r"^\d{4}-\d\d-\d\d"  # header rows 2-3 hold question text and ImportId JSON
+# Header rows 2-3 (question text, ImportId JSON; newer exports drop or add one) lead the file
+# and hold no response id; any later row is a response, readable or not.
+RESPONSE_ID = r"^R_[0-9A-Za-z]+$"
 
 
 def file_zone(head: bytes) -> str | None:
@@ -39,6 +42,20 @@ def file_zone(head: bytes) -> str | None:
     return None
 
 
+def _zone(stated: str | None, file: str) -> str | None:
+    """The stated zone as a name Polars knows (`Z` is UTC), or an error naming it."""
+    if stated is None or stated == "Z":
+        return stated and "UTC"
+    try:
+        ZoneInfo(stated)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CarePulseError(
+            f"{file}: the export's time zone '{stated}' (ImportId row) is not a zone name",
+            hint="Export again with a named time zone (e.g. America/Denver) or UTC.",
+        ) from None
+    return stated
+
+
 def required_mapping(mapping: Mapping | None, product: str) -> Mapping:
     """The survey mapping, or an error saying a survey export needs one."""
     if mapping is None or mapping.kind is not SURVEY_RESPONSES:
@@ -48,6 +65,17 @@ def required_mapping(mapping: Mapping | None, product: str) -> Mapping:
             "(see the mapping reference in the README).",
         )
     return mapping
+
+
+def _responses(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The batches without the header rows that lead the file (found by content)."""
+    heading = True
+    for batch in batches:
+        if heading:
+            response = pl.col("ResponseId").str.contains(RESPONSE_ID).fill_null(False)
+            batch = batch.filter(response.cum_max())
+            heading = batch.is_empty()
+        yield batch
 
 
 class Qualtrics:
@@ -70,15 +98,16 @@ class Qualtrics:
         mapping: Mapping | None = None,
     ) -> Iterator[Batch]:
         mapping = required_mapping(mapping, "Qualtrics")
-        zone = file_zone(path.open("rb").read(1 << 20)) or timezone
+        zone = _zone(file_zone(path.open("rb").read(1 << 20)), path.name) or timezone
         sources = DEFAULTS | mapping.columns
         named = list(dict.fromkeys(h for s in sources.values() for h in s.headers))
         table = tables.read(path, batch_rows=batch_rows)
         hint = f"Fix the question's export tag in {mapping.file} (row 1 of the export)."
-        require_headers(table.headers, named, file=path.name, hint=hint)
+        needed = list(dict.fromkeys([*named, "ResponseId"]))  # it tells responses from headers
+        require_headers(table.headers, needed, file=path.name, hint=hint)
         customer = sources.get("customer_key")
-        for raw in table.batches:
-            raw = raw.select("_row", *named).filter(pl.col("StartDate").str.contains(DATA_ROW))
+        for raw in _responses(table.batches):
+            raw = raw.select("_row", *named)
             frame = columns.canonical(raw, sources, SURVEY_RESPONSES, timezone=zone)
             frame = frame.with_columns(source=pl.lit(source or mapping.name))
             ids = tuple(customer.headers) if customer else ()

@@ -126,6 +126,42 @@ def _latin1_note(path: Path, bad: int) -> str:
     return f"{path.name}: {characters} not UTF-8; the file was read as Latin-1"
 
 
+def long_record(text: str, *, separator: str, width: int) -> tuple[int, int] | None:
+    """The first record with more than `width` cells: (the line it ends on, its cells)."""
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    try:
+        for row in reader:
+            if len(row) > width:
+                return reader.line_num, len(row)
+    except csv.Error:  # quoting Python's reader rejects: say what Polars said instead
+        return None
+    return None
+
+
+def _unreadable(path: Path, separator: str, width: int, error: Exception) -> CarePulseError:
+    found = long_record(text_of(path)[0], separator=separator, width=width)
+    if found:
+        line, cells = found
+        return CarePulseError(
+            f"{path.name}: line {line} has {cells} cells; the header has {width}",
+            hint="Quote cells that hold the delimiter, or remove the extra cells.",
+        )
+    where = _bad_line(path)
+    return CarePulseError(
+        f"{path.name}: cannot read the CSV ({where or str(error).splitlines()[0]})",
+        hint="Check the file's quoting, or save it again as CSV.",
+    )
+
+
+def _guarded(
+    frames: Iterator[pl.DataFrame], path: Path, separator: str, width: int
+) -> Iterator[pl.DataFrame]:
+    try:
+        yield from frames
+    except pl.exceptions.ComputeError as error:
+        raise _unreadable(path, separator, width, error) from None
+
+
 def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
     bad = _undecodable(path)
     notes: tuple[str, ...] = ()
@@ -141,12 +177,66 @@ def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
     if isinstance(data, Path):
         scan = pl.scan_csv(data, encoding="utf8", **options)
         headers = scan.collect_schema().names()
-        return Table(headers, _numbered(scan.collect_batches(chunk_size=batch_rows)), notes)
-    frame = pl.read_csv(data, **options)
+        batches = scan.collect_batches(chunk_size=batch_rows)
+        return Table(headers, _numbered(_guarded(batches, path, separator, len(headers))), notes)
+    try:
+        frame = pl.read_csv(data, **options)
+    except pl.exceptions.ComputeError as error:
+        width = len(next(csv.reader([first.rstrip("\r\n")], delimiter=separator), []))
+        raise _unreadable(path, separator, width, error) from None
     return Table(frame.columns, _numbered(_slices(frame, batch_rows)), notes)
 
 
+def _bad_line(path: Path) -> str | None:
+    """Where a CSV file breaks: the first line with the wrong field count or an open quote."""
+    with path.open(encoding="latin-1", newline="") as handle:
+        first = handle.readline()
+        handle.seek(0)
+        rows = csv.reader(handle, delimiter=sniff_delimiter(first))
+        try:
+            width = len(next(rows))
+            start = rows.line_num + 1
+            for row in rows:
+                if len(row) != width and any("\n" in cell for cell in row):
+                    return f"a quote opened on line {start} does not close"
+                if len(row) != width:
+                    return f"line {rows.line_num} has {len(row)} fields, the header {width}"
+                start = rows.line_num + 1
+        except (csv.Error, StopIteration) as error:
+            return f"line {rows.line_num}: {error}"
+    return None
+
+
+def _not_a_table(path: Path, error: pl.exceptions.PolarsError) -> CarePulseError:
+    detail = str(error).strip().splitlines()[0][:200]
+    if file_format(path.open("rb").read(4096)) == "csv":
+        detail = _bad_line(path) or detail
+    return CarePulseError(
+        f"{path.name}: cannot be read as a table ({detail})",
+        hint="Check that every row has the header's number of fields and that a quoted field "
+        "closes its quote, or export the file again.",
+    )
+
+
+def _read_guarded(path: Path, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    try:
+        yield from batches
+    except pl.exceptions.PolarsError as error:
+        raise _not_a_table(path, error) from None
+
+
 def read(
+    path: Path, *, batch_rows: int, delimiter: str | None = None, sheet: str | None = None
+) -> Table:
+    """The file's rows as text cells; a file Polars cannot parse raises a CarePulseError."""
+    try:
+        table = _read(path, batch_rows=batch_rows, delimiter=delimiter, sheet=sheet)
+    except pl.exceptions.PolarsError as error:
+        raise _not_a_table(path, error) from None
+    return Table(table.headers, _read_guarded(path, table.batches), table.notes)
+
+
+def _read(
     path: Path, *, batch_rows: int, delimiter: str | None = None, sheet: str | None = None
 ) -> Table:
     """The file's rows as text cells; the format is recognised from the content."""
@@ -157,16 +247,21 @@ def read(
     if kind == "xlsx":
         frame = _excel(path, sheet)
         return Table(frame.columns, _numbered(_slices(frame, batch_rows)))
-    scan = pl.scan_parquet(path) if kind == "parquet" else pl.scan_ndjson(path)
+    if kind == "parquet":
+        scan = pl.scan_parquet(path)
+    else:  # types from every line, as for XLSX: a later "n/a" must not fail the file
+        scan = pl.scan_ndjson(path, infer_schema_length=None)
     headers = scan.collect_schema().names()
     return Table(headers, _numbered(scan.collect_batches(chunk_size=batch_rows)))
 
 
 def _excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    # Types from every row: with the default 100, later text in a number column reads as null.
+    every = dict(infer_schema_length=None)
     try:
         if sheet is None:
-            return pl.read_excel(path, sheet_id=1)
-        return pl.read_excel(path, sheet_name=sheet)
+            return pl.read_excel(path, sheet_id=1, **every)
+        return pl.read_excel(path, sheet_name=sheet, **every)
     except (ValueError, pl.exceptions.PolarsError) as error:
         raise CarePulseError(
             f"{path.name}: cannot read the workbook ({str(error).splitlines()[0]})",

@@ -34,8 +34,11 @@ VIA = (
     *(("SMS", "sms"), ("Text", "sms"), ("API", None), ("Web service", None)),
     *(("Internal Communication", None), ("OutBound", None), ("Closed Ticket", None)),
 )
-# Ratings: 1-5, or good/bad in older accounts (good = top box); Offered = sent, not answered.
+# Ratings: 1-5, or good/bad in older accounts (good = top box); Offered = sent, not answered;
+# Unoffered, like a blank, = never sent.
 RATINGS = (*((str(n), n) for n in range(1, 6)), ("Good", 5), ("Bad", 1), ("Offered", None))
+RATINGS = (*RATINGS, ("Good with comment", 5), ("Bad with comment", 1))
+UNOFFERED = ("Unoffered",)
 TICKET_SOURCES = {
     "ticket_id": Source(column="Id"),
     "status": Source(column="Status", map=STATUS),
@@ -99,7 +102,7 @@ def surveys(raw: pl.DataFrame, headers: list[str], *, timezone: str) -> pl.DataF
         "response_id": Source(column="Id"),
         "csat": Source(column=SCORE, map=RATINGS),
     }
-    raw = raw.filter(columns.present(Source(column=SCORE)))
+    raw = raw.filter(columns.present(Source(column=SCORE, nulls=UNOFFERED)))
     ticket = tickets(raw, headers, timezone=timezone)
     answer = columns.canonical(raw, sources, SURVEY_RESPONSES, timezone=timezone)
     rated = pl.col(SCORE).str.strip_chars().is_in([k for k, v in RATINGS if v is not None])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 
 from connectors import columns, tables
 from connectors.mapping import Source
+from metrics.errors import CarePulseError
 from metrics.schema import SURVEY_RESPONSES, TICKETS
 
 # Ticket fields CarePulse uses, flattened to dotted names, and the metric set's.
@@ -51,13 +54,34 @@ def _get(record: dict, path: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _objects(page: dict, key: str, line: int) -> list[dict]:
+    """The page's list of objects under `key` (`ticket`: one object), or an error saying where."""
+    value = page.get(key, [])
+    if key == "ticket" and isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        shown = "an object" if isinstance(value, dict) else json.dumps(value)[:40]
+        problem = f"'{key}' is {shown}"
+    else:
+        odd = [v for v in value if not isinstance(v, dict)]
+        problem = f"'{key}' holds {json.dumps(odd[0])[:40]}" if odd else None
+    if problem:
+        raise CarePulseError(
+            f"the page at line {line}: {problem}, not a list of objects",
+            hint="Save the API's responses unchanged (GET /api/v2/tickets.json, one page "
+            "after another).",
+        )
+    return value
+
+
 def flat(text: str) -> pl.DataFrame:
     """One text row per ticket (`_row` = its place in the file), metric fields as `metric.…`."""
     tickets, metrics = [], {}
-    for _line, page in tables.json_objects(text):
-        for ticket in page.get("tickets", [page.get("ticket")] if "ticket" in page else []):
+    for line, page in tables.json_objects(text):
+        found = _objects(page, "tickets", line) + _objects(page, "ticket", line)
+        for ticket in found:
             tickets.append({f: _get(ticket, f) for f in TICKET_FIELDS})
-        for metric in page.get("metric_sets", []):
+        for metric in _objects(page, "metric_sets", line):
             metrics[str(metric.get("ticket_id"))] = {
                 f"metric.{f}": _get(metric, f) for f in METRIC_FIELDS
             }

@@ -90,7 +90,8 @@ def control_limits(series: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
     limited = series.with_columns(
         centre.alias("centre"), (centre - half).alias("lower"), (centre + half).alias("upper")
     )
-    if kpi.unit.value == "percent":
-        limited = limited.with_columns(pl.col("lower").clip(0, 1), pl.col("upper").clip(0, 1))
+    bounds = {"percent": (0, 1), "points": (-scale, scale)}.get(kpi.unit.value)  # NPS: ±100
+    if bounds:
+        limited = limited.with_columns(pl.col("lower", "upper").clip(*bounds))
     outside = (value < pl.col("lower")) | (value > pl.col("upper"))
     return limited.with_columns(outside.fill_null(False).alias("flagged"))

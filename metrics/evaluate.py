@@ -193,10 +193,12 @@ def _status(kpi: Kpi, small_sample: int) -> pl.Expr:
 
 def _note(kpi: Kpi, small_sample: int) -> pl.Expr:
     window = kpi.window if isinstance(kpi, Ratio) else None
-    empty = "window not closed yet" if window else "nothing to count in this selection"
+    nothing = pl.lit("nothing to count in this selection")
+    # Null with contacts still inside their window: wait; null with none at all: nothing to count.
+    empty = pl.when(pl.col("provisional")).then(pl.lit("window not closed yet")).otherwise(nothing)
     return (
         pl.when(pl.col("value").is_null())
-        .then(pl.lit(empty))
+        .then(empty if window else nothing)
         .when(pl.col("status") == "small sample")
         .then(pl.format(f"fewer than {small_sample} responses ({{}})", pl.col("denominator")))
         .when(pl.col("provisional"))

@@ -75,3 +75,56 @@ def test_broken_json_names_the_line(tmp_path):
         CarePulseError, match=r"ctr.json: the record starting at line 2 is broken JSON \(line 3"
     ):
         _read(path)
+
+
+def _record(contact_id: str, method: str, **fields) -> dict:
+    record = {
+        "AWSContactTraceRecordFormatVersion": "2017-03-10",
+        "ContactId": contact_id,
+        "Channel": "VOICE",
+        "InitiationMethod": method,
+        "InitiationTimestamp": "2022-01-10T10:00:00Z",
+        "DisconnectTimestamp": "2022-01-10T10:05:00Z",
+        "LastUpdateTimestamp": "2022-01-10T10:06:00Z",
+        "Queue": {"Name": "Refills", "EnqueueTimestamp": "2022-01-10T10:00:10Z", "Duration": 50},
+        "Agent": None,
+    }
+    return record | fields
+
+
+def test_a_queued_contact_that_went_on_in_another_leg_was_not_abandoned(tmp_path):
+    # Queued without an agent, then the flow transferred the caller elsewhere or the caller
+    # chose a callback: METRICS.md counts these as flowed out and callback, not abandoned.
+    agent = {"Username": "jdoe", "ConnectedToAgentTimestamp": "2022-01-10T10:02:00Z"}
+    records = [
+        _record(
+            "t-1", "INBOUND", NextContactId="t-2", TransferCompletedTimestamp="2022-01-10T10:01:00Z"
+        ),
+        _record("t-2", "TRANSFER", PreviousContactId="t-1", Agent=agent),
+        _record("b-1", "INBOUND", DisconnectReason="CONTACT_FLOW_DISCONNECT"),
+        _record("b-2", "CALLBACK", PreviousContactId="b-1", Agent=agent),
+        _record("a-1", "INBOUND", DisconnectReason="CUSTOMER_DISCONNECT"),
+    ]
+    path = tmp_path / "ctr.json"
+    path.write_text("\n".join(json.dumps(r) for r in records))
+    outcomes = dict(_read(path).select("contact_id", "outcome").rows())
+    assert outcomes == {
+        "t-1": "flowed_out",
+        "t-2": "handled",
+        "b-1": "callback",
+        "b-2": "handled",
+        "a-1": "abandoned",
+    }
+
+
+def test_web_calling_and_email_replies_have_a_direction(tmp_path):
+    # docs.aws.amazon.com/connect/latest/adminguide/contact-initiation-methods.html
+    records = [
+        _record("w-1", "WEBRTC_API"),
+        _record("e-1", "AGENT_REPLY", Channel="EMAIL", Queue=None),
+        _record("e-2", "FLOW", Channel="EMAIL", Queue=None),
+    ]
+    path = tmp_path / "ctr.json"
+    path.write_text("\n".join(json.dumps(r) for r in records))
+    rows = _read(path).select("contact_id", "direction", "_reason").rows()
+    assert rows == [("w-1", "inbound", None), ("e-1", "outbound", None), ("e-2", "outbound", None)]

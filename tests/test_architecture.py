@@ -1,4 +1,4 @@
-"""Dependencies run one way: connectors -> metrics <- carepulse -> pages."""
+"""Dependencies run one way: connectors -> metrics <- carepulse -> views."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "metrics": {"streamlit", "plotly", "sqlalchemy", "carepulse", "connectors", "pages"},
-    "connectors": {"streamlit", "plotly", "sqlalchemy", "carepulse", "pages"},
-    "carepulse": {"pages"},
+    "metrics": {"streamlit", "plotly", "sqlalchemy", "carepulse", "connectors", "views"},
+    "connectors": {"streamlit", "plotly", "sqlalchemy", "carepulse", "views"},
+    "carepulse": {"views"},
 }
 # The database connector reads a *source* database through SQLAlchemy; nothing else may.
 ALLOWED = {"connectors/database.py": {"sqlalchemy"}}
@@ -36,3 +36,10 @@ def test_package_imports_only_downstream(package):
         allowed = ALLOWED.get(path.relative_to(ROOT).as_posix(), set())
         bad = _imports(path) & FORBIDDEN[package] - allowed
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_there_is_no_pages_folder_beside_the_entry_point():
+    # Streamlit runs a file in a `pages/` folder directly when a fresh server's first visitor
+    # opens its URL, skipping app.py (its navigation, header, error handler and sign-in).
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "app.py").is_file() and not (root / "pages").exists()

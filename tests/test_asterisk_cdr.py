@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import polars as pl
@@ -118,3 +120,67 @@ def test_a_declared_cdr_custom_layout(tmp_path):
     _, declared = resolve(path, source="asterisk-cdr", mapping=layout)
     with pytest.raises(CarePulseError, match="the declared layout lacks billsec"):
         list(connector.read(path, timezone="UTC", source=None, batch_rows=5, mapping=declared))
+
+
+def test_local_channel_legs_are_not_agents_and_their_billsec_is_not_counted_twice(tmp_path):
+    # A queue member reached through a Local channel that is not optimised away writes two
+    # ANSWERED rows for one conversation: caller -> Local/…;1 and Local/…;2 -> the phone.
+    path = tmp_path / "Master.csv"
+    path.write_text(
+        '"","5550100","600","from-pstn","""Pat"" <5550100>","SIP/trunk-00000001",'
+        '"Local/201@agents-00000001;1","Queue","support,t","2024-03-04 09:00:00",'
+        '"2024-03-04 09:00:20","2024-03-04 09:02:20",140,120,"ANSWERED","DOCUMENTATION",'
+        '"1709542800.1","","","1709542800.1",1\n'
+        '"","5550100","201","agents","""Pat"" <5550100>","Local/201@agents-00000001;2",'
+        '"SIP/201-00000002","Dial","SIP/201","2024-03-04 09:00:05","2024-03-04 09:00:20",'
+        '"2024-03-04 09:02:20",135,120,"ANSWERED","DOCUMENTATION","1709542805.2","","",'
+        '"1709542800.1",2\n'
+    )
+    frame, _ = _read(path)
+    row = frame.row(0, named=True)
+    assert frame.height == 1
+    # one conversation of 120 s with SIP/201, answered 20 s after the call arrived
+    assert (row["agent_id"], row["talk_seconds"], row["wait_seconds"]) == ("SIP/201", 120, 20)
+    assert row["is_transferred"] is False
+
+
+def test_a_transferred_call_credits_the_agent_who_answered_first(tmp_path):
+    # SIP/202 answered at 09:00:10 and transferred to SIP/201 (answered 09:03:00); the CDR
+    # writes SIP/201's leg first because legs are written when they end.
+    path = tmp_path / "Master.csv"
+    path.write_text(
+        '"","5550100","600","from-pstn","""Pat"" <5550100>","SIP/trunk-00000001",'
+        '"SIP/201-00000003","Dial","SIP/201","2024-03-04 09:02:55","2024-03-04 09:03:00",'
+        '"2024-03-04 09:04:00",65,60,"ANSWERED","DOCUMENTATION","1709542975.3","","",'
+        '"1709542800.1",3\n'
+        '"","5550100","600","from-pstn","""Pat"" <5550100>","SIP/trunk-00000001",'
+        '"SIP/202-00000002","Queue","support,t","2024-03-04 09:00:00","2024-03-04 09:00:10",'
+        '"2024-03-04 09:03:00",180,170,"ANSWERED","DOCUMENTATION","1709542800.1","","",'
+        '"1709542800.1",2\n'
+    )
+    row = _read(path)[0].row(0, named=True)
+    assert (row["agent_id"], row["is_transferred"], row["talk_seconds"]) == ("SIP/202", True, 230)
+    assert row["wait_seconds"] == 10
+
+
+def test_a_line_with_more_fields_than_the_first_names_the_line(tmp_path):
+    # Turning newcdrcolumns on appends 21-field lines to an 18-field Master.csv.
+    rows = list(csv.reader(io.StringIO(MADE_UP.read_text(encoding="latin-1"))))
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([rows[0][:18], rows[1][:18], rows[2]])
+    path = tmp_path / "Master.csv"
+    path.write_text(text.getvalue(), encoding="latin-1")
+    with pytest.raises(CarePulseError, match=r"Master\.csv: line 3 has 21 fields; line 1 has 18"):
+        _read(path)
+
+
+def test_a_quarantined_call_is_numbered_by_its_first_line(tmp_path):
+    lines = MADE_UP.read_bytes().splitlines()
+    path = tmp_path / "Master.csv"
+    # line 1 one call, lines 2-3 the two legs of another, line 4 a call whose start is a
+    # date CarePulse cannot read: it is the file's line 4, though only the third call
+    broken = lines[1].replace(b'"2024-03-04 09:10:00"', b'"04/03/2024 09:10"', 1)
+    path.write_bytes(b"\n".join([lines[0], lines[2], lines[3], broken]) + b"\n")
+    frame, _ = _read(path)
+    assert frame.filter(pl.col("_reason").is_not_null())["_row"].to_list() == [4]
+    assert frame["_row"].to_list() == [1, 2, 4]

@@ -64,6 +64,36 @@ def test_an_entry_without_an_exit_is_quarantined_with_the_reason():
     assert "queue entry with no CONNECT, COMPLETE, ABANDON or EXIT line" in orphan["_reason"]
 
 
+def test_an_old_entry_without_an_exit_is_lost_and_a_recent_one_in_progress(tmp_path):
+    lost, recent = 1717400000, 1717400000 + 5 * 3600
+    log = tmp_path / "queue_log"
+    log.write_text(
+        f"{lost}|1717399999.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        f"{recent}|1717417999.2|support|NONE|ENTERQUEUE||5550101|1\n"
+        f"{recent + 60}|1717417999.3|support|NONE|ENTERQUEUE||5550102|1\n"
+        f"{recent + 90}|1717417999.3|support|NONE|ABANDON|1|1|30\n"
+    )
+    reasons = dict(_read(log).select("callid", "_reason").rows())
+    assert reasons["1717399999.1"].startswith(asterisk_queue_log.UNTERMINATED)  # 5 h to the end
+    assert reasons["1717417999.2"].startswith(asterisk_queue_log.IN_PROGRESS)  # 90 s to the end
+    assert reasons["1717417999.3"] is None
+
+
+def test_enterqueue_parameters_in_either_order_give_the_caller(tmp_path):
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1717400010|1717400009.1|support|NONE|ENTERQUEUE||5550100|2\n"  # url|callerid|position
+        "1717400020|1717400009.1|support|NONE|ABANDON|1|2|10\n"
+        "1717400030|1717400029.2|support|NONE|ENTERQUEUE||3|5550199\n"  # url|position|callerid
+        "1717400040|1717400029.2|support|NONE|ABANDON|1|3|10\n"
+        "1717400050|1717400049.3|support|NONE|ENTERQUEUE||101|1\n"  # a short extension calling
+        "1717400060|1717400049.3|support|NONE|ABANDON|1|1|10\n"
+    )
+    batches = asterisk_queue_log.CONNECTOR.read(log, timezone="UTC", source=None, batch_rows=9)
+    callers = pl.concat([b.raw for b in batches])["callerid"].to_list()
+    assert callers == ["5550100", "5550199", "101"]
+
+
 def test_issue_759_one_call_two_queues_after_an_attended_transfer():
     frame = _read(ISSUE_759)
     assert frame["_reason"].to_list() == [None, None]
@@ -93,3 +123,51 @@ def test_a_call_split_by_log_rotation_keeps_its_id(tmp_path):
     whole = _read(ISSUE_759)["contact_id"].to_list()
     assert whole[1] in _read(newer)["contact_id"].to_list()
     assert whole[0] in _read(older)["contact_id"].to_list()
+
+
+def test_a_call_that_could_not_join_is_a_contact_at_that_second(tmp_path):
+    # Builds that log JOINEMPTY/FULL for a caller who never joined write no ENTERQUEUE.
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1717400010|1717400009.1|support|NONE|JOINEMPTY|1|1|0\n"
+        "1717400020|1717400019.2|support|NONE|FULL|\n"
+    )
+    frame = _read(log)
+    assert frame["_reason"].to_list() == [None, None]
+    assert frame.select("contact_id", "arrived_at", "ended_at", "outcome").rows() == [
+        ("1717400009.1:support:1717400010", _at(1717400010), _at(1717400010), "flowed_out"),
+        ("1717400019.2:support:1717400020", _at(1717400020), _at(1717400020), "flowed_out"),
+    ]
+
+
+def test_line_numbers_count_only_newlines(tmp_path):
+    # A form feed or U+2028 inside a dialplan-written line is not a line break for Asterisk.
+    log = tmp_path / "queue_log"
+    log.write_bytes(
+        "1717400000|1717399999.1|support|NONE|INFO|note\x0cwith\u2028breaks\n"
+        "1717400010|1717400009.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        "1717400020|1717400009.1|support|NONE|ABANDON|1|1|10\n".encode()
+    )
+    batches = asterisk_queue_log.CONNECTOR.read(log, timezone="UTC", source=None, batch_rows=9)
+    assert pl.concat([b.raw for b in batches])["first_line"].to_list() == [2]
+
+
+def test_a_garbled_duration_quarantines_its_call_not_the_file(tmp_path):
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1717400010|1717400009.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        "1717400030|1717400009.1|support|PJSIP/7001|CONNECT|99999999999999999999|x|1\n"
+        "1717400330|1717400009.1|support|PJSIP/7001|COMPLETECALLER|nan|300|1\n"
+        "1717400100|1717400099.3|support|NONE|ENTERQUEUE||5550101|1\n"
+        "1717400145|1717400099.3|support|NONE|ABANDON|1|1|45\n"
+    )
+    frame = _read(log)
+    assert frame["_reason"][0].startswith("wait_seconds 1e+20 is outside")
+    assert frame.row(1, named=True)["wait_seconds"] == 45
+
+
+def test_a_quarantined_attempt_is_numbered_by_its_first_line():
+    frame = _read(MADE_UP)
+    # the orphan ENTERQUEUE is line 15; the handled call starts on line 4, the abandon on 8
+    assert frame.filter(pl.col("_reason").is_not_null())["_row"].to_list() == [15]
+    assert frame["_row"].to_list()[:2] == [4, 8]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,25 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from carepulse import browser
 from metrics.catalog import HEADLINE
+from tests.helpers import need_browser
 from tests.test_dashboard import centre  # noqa: F401  (the module-scoped generated centre)
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        reason = "Debian's chromium is not installed (make test installs it as root)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
 
 
 def _free_port() -> int:
@@ -72,12 +59,10 @@ def _settled(page: object) -> None:
 
 @pytest.mark.parametrize("width,height,name", [(1400, 1000, "desktop"), (390, 844, "phone")])
 def test_manager_clicks_through_the_dashboard(server, width, height, name):
-    from playwright.sync_api import sync_playwright
-
+    need_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=FLAGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
+    with browser.launched() as chromium:
+        page = chromium.new_page(viewport={"width": width, "height": height})
         page.goto(server + "/?period=last-4-weeks&compare=previous")
         _settled(page)
         page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
@@ -96,4 +81,22 @@ def test_manager_clicks_through_the_dashboard(server, width, height, name):
             _settled(page)
             assert page.get_by_text("First-contact resolution").first.is_visible()
             page.screenshot(path=ARTIFACTS / "definitions.png", full_page=True)
-        browser.close()
+
+
+def test_the_report_page_keeps_the_view_and_previews_the_pdf(server):
+    need_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with browser.launched() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/?period=last-month&compare=previous")
+        _settled(page)
+        page.get_by_test_id("stSidebarNav").get_by_text("Report").click()
+        page.get_by_text("Download the PDF").wait_for(timeout=240_000)  # built in Chromium
+        _settled(page)
+        assert "period=last-month" in page.url  # the Overview's view carried over
+        previews = page.get_by_test_id("stImage").locator("img")
+        assert previews.count() >= 5
+        assert previews.first.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert page.get_by_text("Page 1 of").first.is_visible()
+        assert "Traceback" not in page.content()
+        page.screenshot(path=ARTIFACTS / "report.png", full_page=True)

@@ -104,12 +104,12 @@ def test_filters_come_from_the_url_and_go_back_into_it(loaded):
 
 def test_every_page_runs_without_an_exception(loaded):
     for page in ("drilldown", "agents", "voice", "tickets", "report", "data", "definitions"):
-        app = _run(f"pages/{page}.py")
+        app = _run(f"views/{page}.py")
         assert app.title[0].value
 
 
 def test_definitions_show_every_kpi_and_the_settings(loaded):
-    app = _run("pages/definitions.py")
+    app = _run("views/definitions.py")
     settings = settings_module.get_settings()
     labels = {s.value for s in app.subheader}
     assert {k.label for k in query.chosen(settings)} <= labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import polars as pl
@@ -109,3 +110,14 @@ def test_a_queue_log_table_in_postgresql(postgres_url, tmp_path):
         "1717397243.239826:1501:1717397259",
         "1717397243.239826:1509:1717397390",
     ]
+
+
+def test_a_malformed_url_or_a_missing_driver_says_so(tmp_path, monkeypatch):
+    url = 'url = "sqlite:///database_source.sqlite"'
+    malformed = _declare(tmp_path, CALLS.read_text().replace(url, 'url = "calls on the pbx"'))
+    with pytest.raises(CarePulseError, match=r"source\.toml: the url is not a database URL"):
+        database.CONNECTOR.kinds(malformed)
+    monkeypatch.setitem(sys.modules, "MySQLdb", None)  # as if mysqlclient were not installed
+    mysql = CALLS.read_text().replace(url, 'url = "mysql://reader:secret@pbx/asteriskcdrdb"')
+    with pytest.raises(CarePulseError, match=r"the driver for mysql is not installed.*MySQLdb"):
+        _read(_declare(tmp_path, mysql))

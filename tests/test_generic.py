@@ -13,6 +13,7 @@ import pytest
 from connectors import generic, mapping
 from metrics.errors import CarePulseError
 from metrics.schema import SURVEY_RESPONSES, TICKETS
+from tests.helpers import write_xlsx
 
 CALLS = """
 [source]
@@ -235,3 +236,70 @@ def test_a_format_that_takes_no_mapping_says_so(tmp_path):
     declared.write_text(CALLS)
     with pytest.raises(CarePulseError, match="the canonical format does not take a mapping"):
         resolve(path, source="canonical", mapping=declared)
+
+
+def test_a_workbook_column_that_turns_to_text_after_row_100_keeps_its_text(tmp_path):
+    # Polars infers an Excel column's type from its first 100 rows by default; later text
+    # cells in a number column were read as empty, silently.
+    numbers = [[f"c{i}", "2024-03-04 09:00:00", "Y", i, "0:05:00", "x"] for i in range(150)]
+    late = [
+        ["c150", "2024-03-04 09:00:00", "Y", "n/a", "0:05:00", "x"],
+        ["c151", "2024-03-04 09:00:00", "Y", "7", "0:05:00", "x"],
+    ]
+    workbook = write_xlsx(tmp_path / "calls.xlsx", [HEADER, *numbers, *late])
+    frame = _read(workbook)
+    assert frame.height == 152
+    assert frame["wait_seconds"][149] == 149
+    assert frame["_reason"][150] == "Wait: cannot read 'n/a' as a number"
+    assert frame["wait_seconds"][151] == 7
+
+
+def test_json_lines_whose_values_change_type_after_row_100_are_read(tmp_path):
+    records = [
+        {
+            "Id": f"c{i}",
+            "Start": "2024-03-04 09:00:00",
+            "Answered": "Y",
+            "Wait": i,
+            "Talk": "0:05:00",
+            "Topic": "x",
+        }
+        for i in range(150)
+    ]
+    records[120]["Wait"] = "n/a"
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    frame = _read(path)
+    assert frame.height == 150
+    assert frame["_reason"].to_list().count(None) == 149
+    assert frame["_reason"][120] == "Wait: cannot read 'n/a' as a number"
+    assert frame["wait_seconds"][149] == 149
+
+
+def test_surveys_on_rows_without_a_mapped_key_are_a_mapping_mistake():
+    text = CALLS.replace('contact_id = "Id"\n', "") + '[surveys]\ncsat = "Score"\n'
+    with pytest.raises(CarePulseError, match=r"\[surveys\] needs \[columns\] contact_id"):
+        mapping.parse(text)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_a_row_with_more_cells_than_the_header_names_its_line(tmp_path, encoding):
+    path = tmp_path / "calls.csv"
+    rows = [",".join(ROW), ",".join(["c2", *ROW[1:], "extra"]), ",".join(ROW)]
+    text = "\n".join([",".join(HEADER), '"Note: ""multi\nline""",' + ",".join(ROW[1:]), *rows])
+    path.write_bytes((text.replace("Refill", "Réfill") + "\n").encode(encoding))
+    # line 1 header, lines 2-3 one quoted record, line 4 fine, line 5 has 7 cells
+    with pytest.raises(CarePulseError, match=r"calls\.csv: line 5 has 7 cells; the header has 6"):
+        _read(path)
+
+
+def test_a_mapped_value_that_is_not_of_the_columns_type_is_a_reason_not_a_blank(tmp_path):
+    text = (
+        '[source]\nname = "s"\nkind = "survey_responses"\n[columns]\nresponse_id = "Id"\n'
+        'sent_at = "Sent"\ncsat = { column = "Score", map = { Great = 5.0, Bad = "one" } }\n'
+    )
+    path = tmp_path / "answers.csv"
+    path.write_text("Id,Sent,Score\nr1,2024-03-04 09:00:00,Great\nr2,2024-03-04 09:00:00,Bad\n")
+    frame = _read(path, text)
+    assert frame["csat"].to_list() == [5, None]  # TOML's 5.0 is the whole number 5
+    assert frame["_reason"].to_list() == [None, "Score: 'Bad' maps to 'one', not a whole number"]

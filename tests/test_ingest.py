@@ -149,3 +149,43 @@ def test_survey_and_ticket_files_load_with_their_own_keys(engine, tmp_path):
     assert (first.kind, first.accepted, first.quarantined) == ("survey_responses", 2, 1)
     assert (second.kind, second.accepted) == ("tickets", 1)
     assert storage.counts(engine) == {"contacts": 0, "tickets": 1, "survey_responses": 2}
+
+
+ZENDESK = Path(__file__).parent / "fixtures" / "zendesk_tickets_excerpt.csv"
+
+
+def _rated_tickets(path: Path) -> tuple[int, int]:
+    """The excerpt's ticket rows and the rows with a rating offered, counted from the text."""
+    frame = pl.read_csv(path, infer_schema=False)
+    ratings = ["Offered", "Good", "Bad", "1", "2", "3", "4", "5"]
+    offered = frame.filter(pl.col("Satisfaction Score").is_in(ratings))
+    return frame.height, offered.height
+
+
+def test_a_file_with_two_kinds_is_one_transaction_with_a_run_per_kind(engine):
+    tickets, offered = _rated_tickets(ZENDESK)
+    summaries = ingest_module.ingest_file(ZENDESK, engine=engine, settings=get_settings())
+    assert [s.kind for s in summaries] == ["tickets", "survey_responses"]
+    assert all(s.status == "committed" and s.sha256 == summaries[0].sha256 for s in summaries)
+    counts = storage.counts(engine)
+    assert (counts["tickets"], counts["survey_responses"]) == (tickets, offered)
+    again = ingest_module.ingest_file(ZENDESK, engine=engine, settings=get_settings())
+    assert [(s.accepted, s.duplicates) for s in again] == [(0, tickets), (0, offered)]
+
+
+def test_when_the_second_kind_fails_neither_kind_is_stored(engine, monkeypatch):
+    merge = ingest_module.merge
+
+    def fails_for_surveys(connection, stage, kind, *, run_id):
+        if kind.name == "survey_responses":
+            raise sa.exc.OperationalError(
+                "INSERT INTO survey_responses", {}, Exception("disk full")
+            )
+        return merge(connection, stage, kind, run_id=run_id)
+
+    monkeypatch.setattr(ingest_module, "merge", fails_for_surveys)
+    with pytest.raises(ingest_module.IngestFailed, match="disk full") as caught:
+        ingest_module.ingest_file(ZENDESK, engine=engine, settings=get_settings())
+    assert [s.status for s in caught.value.summaries] == ["failed", "failed"]
+    assert storage.counts(engine) == {"contacts": 0, "tickets": 0, "survey_responses": 0}
+    assert {run["status"] for run in storage.runs(engine)} == {"failed"}

@@ -358,6 +358,10 @@ def test_containment_needs_no_return_within_24_hours():
     assert open_window["value"] is None
     assert open_window["provisional"] is True
     assert open_window["status"] == "n/a"
+    assert open_window["note"] == "window not closed yet"
+    no_bot = one("containment", roll(contacts({})))  # one voice call: nothing to contain
+    assert (no_bot["value"], no_bot["provisional"]) == (None, False)
+    assert no_bot["note"] == "nothing to count in this selection"
 
 
 @covers("occupancy")

@@ -25,7 +25,7 @@ def _run(page: str | None = None) -> AppTest:
 def test_data_page_lists_runs_and_their_quarantined_rows(tmp_path):
     rows = [contact("c1"), contact("c2", wait_seconds="soon")]
     assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
-    app = _run("pages/data.py")
+    app = _run("views/data.py")
     history = app.dataframe[0].value
     assert list(history["File"]) == ["calls.csv"]
     assert list(history["Quarantined"]) == [1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from carepulse import storage
-from carepulse.ingest import ingest
+from carepulse.ingest import ingest, ingest_file
 from carepulse.privacy import digest, hash_key, normalise
 from carepulse.settings import get_settings
 from tests.helpers import contact, write_csv
@@ -55,3 +55,28 @@ def test_the_key_is_generated_once_and_kept_private():
     path = Path(settings.data_dir) / "hash.key"
     assert hash_key(settings) == first and len(first) == 64
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_a_quarantined_survey_riding_on_a_row_keeps_no_raw_phone(tmp_path, monkeypatch):
+    db = tmp_path / "store.db"
+    monkeypatch.setenv("CAREPULSE_DATABASE_URL", f"sqlite:///{db}")
+    get_settings.cache_clear()
+    engine = storage.connect(get_settings().database)
+    storage.init(engine)
+    calls = tmp_path / "calls.csv"
+    calls.write_text(f'Id,Start,Phone,Score\nc1,2024-03-04 09:00:00,"{PHONE}",9\n')
+    mapping = tmp_path / "calls.toml"
+    mapping.write_text(
+        '[source]\nname = "acme"\nkind = "contacts"\n[columns]\ncontact_id = "Id"\n'
+        'arrived_at = "Start"\ncustomer_key = "Phone"\nchannel = { value = "voice" }\n'
+        'direction = { value = "inbound" }\noutcome = { value = "handled" }\n'
+        '[surveys]\ncsat = "Score"\n'
+    )
+    calls_run, surveys_run = ingest_file(
+        calls, engine=engine, settings=get_settings(), mapping=mapping
+    )
+    assert (calls_run.accepted, surveys_run.quarantined) == (1, 1)  # csat 9 is outside 1-5
+    engine.dispose()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+    for needle in (PHONE, "5550104477", "010-4477"):
+        assert needle.encode() not in stored, needle

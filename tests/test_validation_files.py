@@ -150,3 +150,26 @@ def test_bank_first_call_and_sentinels(bank):
     assert (first["wait_seconds"], first["talk_seconds"], first["agent_id"]) == (0, 166, "DORIT")
     assert first["customer_key"] is None  # customer_id 0 = not identified
     assert bank.row(1, named=True)["agent_id"] is None  # NO_SERVER
+
+
+def test_cdr_local_channel_legs_are_one_agent_not_a_transfer():
+    # mineevburyat rows 22-26 (linkedid 1706407446.50): SIP/211553 dials Local/ch1..ch3;
+    # Local/ch1;2 reaches SIP/301 at 02:04:12 (billsec 0), then SIP/211553 -> SIP/301 is
+    # bridged directly, billsec 17. One call, one agent, 6 s to answer, 17 s of talk.
+    frames = read_all(validation_file("asterisk-cdr", "mineevburyat_Master.redacted.csv"))
+    calls = frames["contacts"]
+    rows = {r["contact_id"]: r for r in calls.iter_rows(named=True)}
+    for linkedid, wait, talk in (
+        ("1706407446.50", 6, 17),  # rows 22-26
+        ("1706412022.63", 5, 23),  # rows 27-31
+        ("1706412893.79", 4, 79),  # rows 34-38
+    ):
+        row = rows[linkedid]
+        assert (row["agent_id"], row["wait_seconds"], row["talk_seconds"]) == (
+            "SIP/301",
+            wait,
+            talk,
+        )
+        assert row["is_transferred"] is False
+    assert calls["is_transferred"].sum() == 0  # no call in the file reaches two people
+    assert calls["agent_id"].drop_nulls().str.starts_with("Local/").sum() == 0

@@ -146,3 +146,34 @@ def test_api_ratings_offered_answered_and_unoffered():
     assert (rows["2"]["csat"], rows["2"]["responded_at"]) == (None, None)
     assert (rows["4"]["csat"], rows["4"]["comment"]) == (1, "=cmd|' /C calc'!A0")
     assert rows["4"]["responded_at"] == datetime(2024, 3, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('{"tickets": null}', "'tickets' is null"),
+        ('{"tickets": [{"id": 1}, 7]}', "'tickets' holds 7"),
+        ('{"tickets": {"id": 1}}', "'tickets' is an object"),
+        ('{"ticket": "x", "requester_id": 1}', "'ticket' is \"x\""),
+        ('{"tickets": [], "metric_sets": [null]}', "'metric_sets' holds null"),
+    ],
+)
+def test_api_pages_of_the_wrong_shape_say_where(tmp_path, text, found):
+    path = tmp_path / "tickets.json"
+    path.write_text('{"tickets": [], "requester_id": 0}\n' + text)
+    with pytest.raises(CarePulseError, match=rf"tickets.json: the page at line 2: {found}"):
+        _read(path, timezone="UTC")
+
+
+def test_unoffered_is_never_sent_and_ratings_with_comment_count(tmp_path):
+    # Zendesk's satisfaction values also include Unoffered, Good with comment, Bad with comment.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Id,Status,Created at,Updated at,Solved at,Satisfaction Score\n"
+        "1,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Unoffered\n"
+        "2,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Good with comment\n"
+        "3,Solved,2023-04-01 09:00:00,2023-04-03 09:00:00,2023-04-02 09:00:00,Bad with comment\n"
+    )
+    surveys = _read(path, SURVEY_RESPONSES)
+    assert surveys.select("ticket_id", "csat", "_reason").rows() == [("2", 5, None), ("3", 1, None)]
+    assert surveys["responded_at"].to_list() == [datetime(2023, 4, 3, 3, 30, tzinfo=UTC)] * 2

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from carepulse import charts, ui, widgets
+from carepulse import charts, insights, selection, ui, widgets
 from metrics.catalog import HEADLINE
 
 st.title("Overview")
@@ -21,8 +21,8 @@ widgets.tiles(current, ui.kpis(f, keys=HEADLINE, before=True), catalog, HEADLINE
 
 st.subheader("Needs attention")
 queues = ui.kpis(f, by=("queue",), keys=HEADLINE)
-scope = "All filtered contacts" if f.where else "Whole centre"
-attention = widgets.attention(current, queues, catalog, ui.small_sample(), scope=scope)
+scope = selection.scope(f)
+attention = insights.attention(current, queues, catalog, ui.small_sample(), scope=scope)
 if attention.is_empty():
     st.success("Every headline KPI with enough sample meets its target.")
 else:

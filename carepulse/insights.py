@@ -1,0 +1,79 @@
+"""Readings of KPI frames shared by the dashboard and the PDF: attention list, changes, movers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from carepulse import formatting
+from metrics import compare, stats
+from metrics.kpi import Better, Kpi
+
+CHANGE_COLUMNS = {
+    "value_before": pl.Float64,
+    "change": pl.Float64,
+    "statistic": pl.Float64,
+    "significant": pl.Boolean,
+}
+
+
+def compared(
+    current: pl.DataFrame, before: pl.DataFrame, kpis: Sequence[Kpi], *, on: Sequence[str] = ()
+) -> pl.DataFrame:
+    """`current` with the change against `before` and its significance (null without one)."""
+    if before.height:
+        return compare.compare(current, before, kpis, on=on)
+    return current.with_columns(pl.lit(None, dtype).alias(c) for c, dtype in CHANGE_COLUMNS.items())
+
+
+def with_scope(centre: pl.DataFrame, queues: pl.DataFrame, scope: str) -> pl.DataFrame:
+    """Centre rows (queue = `scope`) above the per-queue rows, in one frame."""
+    return pl.concat(
+        [centre.with_columns(pl.lit(scope).alias("queue")), queues], how="diagonal_relaxed"
+    )
+
+
+def attention(
+    centre: pl.DataFrame,
+    queues: pl.DataFrame,
+    catalog: dict[str, Kpi],
+    small_sample: int,
+    *,
+    scope: str = "Whole centre",
+) -> pl.DataFrame:
+    """KPIs and queues missing target with enough sample, the furthest from target first."""
+    both = with_scope(centre, queues, scope)
+    missed = both.filter(pl.col("status") == "missed", pl.col("denominator") >= small_sample)
+    gap = stats.divide(pl.col("value") - pl.col("target"), pl.col("target")).abs()
+    missed = missed.with_columns(gap.alias("gap")).sort("gap", descending=True)
+    return pl.DataFrame(
+        [
+            {
+                "KPI": catalog[r["kpi"]].label,
+                "Where": r["queue"],
+                "Value": formatting.value(r["value"], catalog[r["kpi"]].unit),
+                "Target": formatting.value(r["target"], catalog[r["kpi"]].unit),
+                "Off by": f"{r['gap']:.0%}",
+                "n": formatting.count(r["denominator"]),
+            }
+            for r in missed.iter_rows(named=True)
+        ],
+        schema=["KPI", "Where", "Value", "Target", "Off by", "n"],
+    )
+
+
+def reading(kpi: Kpi, change: float | None) -> str:
+    """Whether a change is for the better or the worse ('' where neither is better)."""
+    if not change or kpi.better is Better.NEITHER:
+        return ""
+    return "better" if (change > 0) == (kpi.better is Better.HIGHER) else "worse"
+
+
+def movers(compared_rows: pl.DataFrame, *, limit: int = 10) -> pl.DataFrame:
+    """Significant changes, the strongest evidence first (largest test statistic)."""
+    significant = compared_rows.filter(pl.col("significant").fill_null(False))
+    # Rounded: sums in another order differ in the last bits, and equal rows (a queue that is
+    # the whole selection) must keep one order, so the same data always reads the same.
+    ranked = significant.with_columns(pl.col("statistic").abs().round(6).alias("strength"))
+    return ranked.sort(["strength", "kpi", "queue"], descending=[True, False, False]).head(limit)

@@ -1,0 +1,82 @@
+"""What a view shows: a period, its comparison and dimension filters (pages, CLI and PDF)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from carepulse import periods
+from carepulse.periods import Period
+from metrics.errors import CarePulseError
+
+DIMENSIONS = {"queue": "Queues", "team": "Teams", "channel": "Channels", "segment": "Segments"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user chose: a period, a comparison and dimension values (hashable)."""
+
+    preset: str
+    period: Period
+    compare: str
+    before: Period | None
+    where: tuple[tuple[str, tuple[str, ...]], ...]
+    anchor: date
+
+    def where_dict(self) -> dict[str, list[str]]:
+        return {column: list(values) for column, values in self.where}
+
+
+def choose(
+    preset: str,
+    anchor: date,
+    *,
+    compare: str = "previous",
+    start: date | None = None,
+    end: date | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> Filters:
+    """Filters from plain options: a preset as of `anchor`, or `custom` days `start`..`end`."""
+    if preset == "custom":
+        if start is None or end is None:
+            raise ValueError("a custom period needs a start and an end")
+        if end < start:
+            raise CarePulseError(
+                f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
+            )
+        period = Period(start, end)
+    else:
+        period = periods.preset(preset, anchor)
+    chosen = tuple(
+        (column, tuple(values)) for column in DIMENSIONS if (values := (where or {}).get(column))
+    )
+    return Filters(preset, period, compare, periods.comparison(period, compare), chosen, anchor)
+
+
+def params(f: Filters) -> dict[str, str | list[str]]:
+    """The query string of this view (the dashboard reads its filters back from it)."""
+    out: dict[str, str | list[str]] = {"period": f.preset, "compare": f.compare}
+    if f.preset == "custom":
+        out["from"], out["to"] = f.period.start.isoformat(), f.period.end.isoformat()
+    for column, values in f.where:
+        out[column] = list(values)
+    return out
+
+
+def link(base: str, f: Filters) -> str:
+    """The URL of the same view on the dashboard at `base`."""
+    return f"{base.rstrip('/')}/?{urlencode(params(f), doseq=True)}"
+
+
+def scope(f: Filters) -> str:
+    """What the figures cover, in a few words."""
+    return "All filtered contacts" if f.where else "Whole centre"
+
+
+def describe(f: Filters) -> str:
+    """The dimension filters in effect, in words."""
+    if not f.where:
+        return "none (all queues, teams, channels and segments)"
+    return "; ".join(f"{DIMENSIONS[column]}: {', '.join(values)}" for column, values in f.where)

@@ -1,0 +1,37 @@
+"""Control limits of daily series, computed by hand."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from metrics import catalog
+from metrics.compare import control_limits
+
+CATALOG = catalog.kpis()
+
+
+def test_a_mean_gets_an_individuals_chart_from_the_average_moving_range():
+    series = pl.DataFrame({"value": [10.0, 11.0, 10.0, 11.0, 10.0, 30.0]})
+    limited = control_limits(series, CATALOG["aht"])
+    # mean 82 / 6; moving ranges 1, 1, 1, 1, 20 average 4.8; half width 2.66 × 4.8 = 12.768
+    centre, half = 82 / 6, 2.66 * 4.8
+    assert limited["centre"][0] == pytest.approx(centre)
+    assert limited["lower"][0] == pytest.approx(centre - half)
+    assert limited["upper"][0] == pytest.approx(centre + half)  # 26.43: only 30 is above
+    assert limited["flagged"].to_list() == [False] * 5 + [True]
+
+
+def test_nps_limits_stay_within_its_scale():
+    # Three days of 4 answers each swinging from −100 to +100: the raw limits pass ±100.
+    series = pl.DataFrame(
+        {
+            "value": [-100.0, 100.0, 0.0],
+            "numerator": [-4.0, 4.0, 0.0],
+            "denominator": [4.0, 4.0, 4.0],
+            "variance": [0.0, 0.0, 1.0],
+        }
+    )
+    limited = control_limits(series, CATALOG["nps"])
+    assert limited["lower"].min() >= -100
+    assert limited["upper"].max() <= 100
