@@ -39,7 +39,10 @@ def _speedup(name: str, ours: dict | None, base: dict | None, at_least: float | 
     ratio = base["seconds"] / ours["seconds"]
     target = f">= {at_least:g}x" if at_least is not None else "(reference)"
     met = None if at_least is None else ratio >= at_least
-    return [_figure(name, ratio, target, met, size=ours["size"], store=ours["store"])]
+    cpu = None
+    if base.get("cpu_seconds") and ours.get("cpu_seconds"):
+        cpu = base["cpu_seconds"] / ours["cpu_seconds"]
+    return [_figure(name, ratio, target, met, size=ours["size"], store=ours["store"], cpu=cpu)]
 
 
 def _ingest(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,13 +68,13 @@ def _ingest(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _rollup(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ours = _find(results, "rollup_carepulse")
     out = []
-    for case, at_least in (("rollup_duckdb", 1), ("rollup_pandas", 3)):
-        base = _find(results, case)
-        out += _speedup(f"rollup: x {LABELS[case].split()[0]}", ours, base, at_least)
-        if ours and base:
-            out[-1]["same_totals"] = same_totals(ours, base)
+    for ours in (r for r in results if r["case"] == "rollup_carepulse"):
+        for case, at_least in (("rollup_duckdb", 1), ("rollup_pandas", 3)):
+            base = _find(results, case, size=ours["size"])
+            out += _speedup(f"rollup: x {LABELS[case].split()[0]}", ours, base, at_least)
+            if base:
+                out[-1]["same_totals"] = same_totals(ours, base)
     return out
 
 
@@ -99,9 +102,20 @@ def _pages(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _evaluate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    floor = _find(results, "read_intervals")
+    out = []
+    for result in (r for r in results if r["case"] == "evaluate_carepulse"):
+        if floor:
+            name = f"evaluate by {result['by']}: time / reading the year"
+            ratio = result["seconds"] / floor["seconds"]
+            out.append(_figure(name, ratio, "(reference)", None, size=result["size"]))
+    return out
+
+
 def figures(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issue's figures with their targets, from the measured cases."""
-    return _ingest(results) + _rollup(results) + _pages(results)
+    return _ingest(results) + _rollup(results) + _evaluate(results) + _pages(results)
 
 
 def line(result: dict[str, Any]) -> str:
@@ -128,14 +142,17 @@ def table(figures: list[dict[str, Any]], skipped: list[str], cases: list | None 
     lines = []
     if cases:
         lines += [HEADER, *(line(c) for c in cases), ""]
-    lines.append(f"{'figure':<48} {'contacts':>11} {'store':<10} {'value':>8}  {'target':<12} met")
+    lines.append(
+        f"{'figure':<48} {'contacts':>11} {'store':<10} {'value':>8} {'CPU':>6}  {'target':<12} met"
+    )
     for f in figures:
         met = {True: "yes", False: "NO", None: ""}[f["met"]]
         if f.get("same_totals") is False:
             met += " (totals differ!)"
         size = f"{f['size']:,}" if f.get("size") else ""
+        cpu = f"{f['cpu']:>6.2f}" if f.get("cpu") is not None else " " * 6
         lines.append(
-            f"{f['figure']:<48} {size:>11} {f.get('store', ''):<10} {f['value']:>8.2f}  "
+            f"{f['figure']:<48} {size:>11} {f.get('store', ''):<10} {f['value']:>8.2f} {cpu}  "
             f"{f['target']:<12} {met}"
         )
     return "\n".join(lines + skipped)
