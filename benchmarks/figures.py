@@ -15,7 +15,7 @@ LABELS = {
     "rollup_carepulse": "CarePulse rollup (Polars lazy)",
     "rollup_duckdb": "DuckDB SQL rollup",
     "rollup_pandas": "pandas rollup",
-    "read_intervals": "read a year of interval tables",
+    "read_intervals": "read a year of interval tables, every column",
     "evaluate_carepulse": "evaluate every catalog KPI",
     "overview": "Overview page script (AppTest, first view)",
     "pdf_report": "PDF of a quarter (carepulse report)",
