@@ -177,7 +177,7 @@ def bench_ingest(bench: Bench) -> None:
                 return ingest_arguments(bench, last["url"], files)
 
             bench.measure("ingest_carepulse", ours, store=store, **labels)
-            if store == "sqlite":
+            if store == "sqlite" and last:
                 keep_store(bench, last["url"], rows)
             bulk = lambda fresh=fresh, csv=csv: {"url": fresh("bulk"), "csv": csv}  # noqa: E731
             bench.measure("bulk_load", bulk, store=store, **labels)
