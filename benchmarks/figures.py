@@ -62,7 +62,7 @@ def _ingest(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = [_find(results, "ingest_carepulse", size=s, store=store) for s in sizes]
         found = [f for f in found if f]
         if len(found) >= 2:
-            small, large = found[0], found[-1]
+            small, large = found[-2], found[-1]  # the two largest sizes
             ratio = large["peak_rss_mb"] / small["peak_rss_mb"]
             name = f"ingest: peak RSS {large['size']:,} / {small['size']:,} rows"
             out.append(
