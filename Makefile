@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 PORT ?= 8501
 
-.PHONY: run test lint format sample clean
+.PHONY: run test lint format sample bench clean
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 && { mkdir -p $(TOOLS)/bin && ln -sf "$$(command -v uv)" $(UV); } \
@@ -15,11 +15,15 @@ $(UV):
 
 $(VENV)/.synced-run: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON) --no-extra test
-	@rm -f $(VENV)/.synced-test && touch $@
+	@rm -f $(VENV)/.synced-test $(VENV)/.synced-bench && touch $@
 
 $(VENV)/.synced-test: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON) --extra test
-	@touch $@ $(VENV)/.synced-run
+	@rm -f $(VENV)/.synced-bench && touch $@ $(VENV)/.synced-run
+
+$(VENV)/.synced-bench: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --extra test --extra bench
+	@touch $@ $(VENV)/.synced-test $(VENV)/.synced-run
 
 run: $(VENV)/.synced-run
 	@bash scripts/system-deps.sh browser
@@ -37,6 +41,11 @@ lint: $(VENV)/.synced-test
 format: $(VENV)/.synced-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Speed and memory against baselines (benchmarks/README.md); SCALE=0.01 for a quick look.
+SCALE ?= 1
+bench: $(VENV)/.synced-bench
+	$(VENV)/bin/python -m benchmarks.run --scale $(SCALE) $(BENCH_ARGS)
 
 sample: $(VENV)/.synced-run
 	$(VENV)/bin/python -m sample_data.generate

@@ -79,21 +79,22 @@ class Stager:
         storage.bulk_append(self.engine, self.prefix + name, frame)
 
 
-def _protect(batch: Batch, key: bytes) -> Batch:
-    """Replace customer identifiers by keyed hashes, in the rows and in the raw cells."""
-    frame = batch.frame
+def _protect(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Replace customer identifiers by keyed hashes in the canonical rows."""
     if "customer_key" in frame.columns:
         frame = frame.with_columns(hash_column(frame["customer_key"], key))
-    raw = batch.raw.with_columns(
-        hash_column(batch.raw[name], key) for name in batch.identifiers if name in batch.raw
-    )
-    return Batch(batch.kind, frame, raw, identifiers=batch.identifiers, notes=batch.notes)
+    return frame
 
 
-def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int) -> pl.DataFrame:
+def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int, key: bytes) -> pl.DataFrame:
+    """The rejected rows' raw cells (identifiers hashed) as JSON, with their reasons."""
     bad = checked.filter(pl.col("_reason").is_not_null()).select("_row", "_reason")
-    cells = [c for c in batch.raw.columns if c != "_row"]
-    raw = batch.raw.select("_row", pl.struct(cells).struct.json_encode().alias("raw"))
+    raw = batch.raw.join(bad.select("_row"), on="_row", how="semi")
+    raw = raw.with_columns(
+        hash_column(raw[name], key) for name in batch.identifiers if name in raw.columns
+    )
+    cells = [c for c in raw.columns if c != "_row"]
+    raw = raw.select("_row", pl.struct(cells).struct.json_encode().alias("raw"))
     return bad.join(raw, on="_row", how="left").select(
         pl.lit(run_id, pl.Int64).alias("run_id"),
         pl.col("_row").cast(pl.Int64).alias("row_number"),
@@ -117,11 +118,10 @@ def _stage_file(
     kind = None
     for batch in batches:  # type: ignore[attr-defined]
         kind = batch.kind
-        protected = _protect(batch, key)
-        checked = validate(protected.frame, kind)
+        checked = validate(_protect(batch.frame, key), kind)
         good = checked.filter(pl.col("_reason").is_null())
         stager.append("rows", good.select(*kind.columns, pl.col("_row").cast(pl.Int64)))
-        bad = _rejected(protected, checked, summary.run_id)
+        bad = _rejected(batch, checked, summary.run_id, key)
         stager.append("quarantine", bad)
         summary.read += checked.height
         summary.quarantined += bad.height

@@ -48,6 +48,11 @@ def hash_column(series: pl.Series, key: bytes) -> pl.Series:
     """Hash every non-empty value (each distinct value once); blanks stay null."""
     values = series.cast(pl.String).str.strip_chars()
     values = values.set(values == "", None)
-    distinct = values.drop_nulls().unique()
-    mapping = {value: digest(value, key) for value in distinct.to_list()}
-    return values.replace_strict(mapping, default=None, return_dtype=pl.String)
+    distinct = values.drop_nulls().unique().to_list()
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per value
+    digests = []
+    for value in distinct:
+        mac = keyed.copy()
+        mac.update(normalise(value).encode())
+        digests.append(mac.hexdigest()[:DIGEST_CHARS])
+    return values.replace_strict(distinct, digests, default=None, return_dtype=pl.String)

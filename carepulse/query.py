@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,10 @@ from metrics import catalog
 from metrics.errors import CarePulseError
 from metrics.evaluate import evaluate
 from metrics.kpi import Kpi
+from metrics.rollup import DIMENSIONS as CONTACT_DIMENSIONS
+from metrics.ticket_rollup import DIMENSIONS as TICKET_DIMENSIONS
 
+DIMENSIONS = {*CONTACT_DIMENSIONS, *TICKET_DIMENSIONS}
 FAMILY_TABLES = {
     "contacts": "contact_intervals",
     "surveys": "survey_intervals",
@@ -32,16 +35,41 @@ def utc_range(start: date, end: date, timezone: str) -> tuple[datetime, datetime
     return low, high
 
 
-def _table(engine: Engine, name: str, column: str, low: object, high: object) -> pl.DataFrame:
+def _table(
+    engine: Engine,
+    name: str,
+    column: str,
+    low: object,
+    high: object,
+    keep: Collection[str] | None = None,
+) -> pl.DataFrame:
     table = storage.ROLLUPS[name]
-    statement = sa.select(table).where(table.c[column] >= low, table.c[column] < high)
+    period = (table.c[column] >= low, table.c[column] < high)
+    if keep is None or column != "interval_start":
+        statement = sa.select(table).where(*period)
+    else:  # only the wanted columns, summed in the database over the dimensions not wanted
+        keys = [table.c[column], *(c for c in table.c if c.name in keep and c.name in DIMENSIONS)]
+        sums = [
+            sa.cast(sa.func.sum(c), c.type).label(c.name)
+            for c in table.c
+            if c.name in keep and c.name not in DIMENSIONS
+        ]
+        statement = sa.select(*keys, *sums).where(*period).group_by(*keys)
     return storage.read(engine, statement, dict(storage.ROLLUP_SCHEMAS[name]))
 
 
-def load(engine: Engine, start: date, end: date, timezone: str) -> dict[str, pl.DataFrame]:
-    """The interval tables of local days `start`..`end`, and their backlog snapshots."""
+def load(
+    engine: Engine, start: date, end: date, timezone: str, *, keep: Collection[str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """The interval tables of local days `start`..`end`, and their backlog snapshots.
+
+    With `keep` (dimension and measure names), interval tables hold only those columns, summed
+    per interval over the other dimensions: far fewer rows to read than the stored grain.
+    """
     low, high = utc_range(start, end, timezone)
-    frames = {f: _table(engine, t, "interval_start", low, high) for f, t in FAMILY_TABLES.items()}
+    frames = {
+        f: _table(engine, t, "interval_start", low, high, keep) for f, t in FAMILY_TABLES.items()
+    }
     frames["backlog"] = _table(engine, "ticket_backlog", "day", start, end + timedelta(days=1))
     return frames
 
@@ -100,7 +128,8 @@ def kpis(
             f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
         )
     rollups.ensure_current(engine, settings)
-    frames = load(engine, start, end, settings.timezone)
+    keep = {c for k in chosen(settings, keys) for c in k.measures} | set(by) | set(where or {})
+    frames = load(engine, start, end, settings.timezone, keep=keep)
     return evaluate_loaded(settings, frames, by=by, keys=keys, where=where, as_of=as_of)
 
 

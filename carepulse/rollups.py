@@ -18,6 +18,7 @@ from metrics.repeats import CHAIN
 from metrics.schema import KINDS, TIMESTAMP
 
 GRAIN = timedelta(minutes=15)
+CHUNK_ROWS = 250_000  # contacts rolled up at once: bounds an ingest's memory
 Span = tuple[datetime, datetime]
 TICKET_TIMES = ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at")
 CONTACTS, TICKETS, SURVEYS = (storage.FACTS[k] for k in ("contacts", "tickets", "survey_responses"))
@@ -91,22 +92,43 @@ def _replace(
     storage.insert_frame(connection, name, frame.select(table.columns.keys()))
 
 
-def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
-    """Rebuild contact intervals in `span` and earlier ones whose repeat flags it can change."""
-    start, end = span[0] - limits.look_back, span[1]
-    wanted = sa.select(CONTACTS).where(
-        _between(CONTACTS.c.arrived_at, (start, end + limits.look_back))
+def _pieces(connection: sa.Connection, span: Span) -> list[Span]:
+    """`span` cut into whole intervals holding about CHUNK_ROWS stored contacts each."""
+    where = _between(CONTACTS.c.arrived_at, span)
+    stored = connection.execute(sa.select(sa.func.count()).where(where)).scalar_one()
+    pieces = max(1, -(-stored // CHUNK_ROWS))
+    step = max(GRAIN, -(-(span[1] - span[0]) // (GRAIN * pieces)) * GRAIN)
+    starts = [span[0] + step * i for i in range(pieces) if span[0] + step * i < span[1]]
+    return [(low, min(low + step, span[1])) for low in starts]
+
+
+def _contacts_for(connection: sa.Connection, span: Span, limits: Thresholds) -> pl.LazyFrame:
+    """Contacts arriving in `span`, plus what repeat flags need of the later ones."""
+    rows = sa.select(CONTACTS).where(_between(CONTACTS.c.arrived_at, span))
+    later = sa.select(CONTACTS.c.customer_key, CONTACTS.c.reason, CONTACTS.c.arrived_at).where(
+        _between(CONTACTS.c.arrived_at, (span[1], span[1] + limits.look_back)),
+        CONTACTS.c.customer_key.is_not(None),
     )
-    frame = rollup.roll_up_contacts(
-        _read(connection, wanted, "contacts"),
-        short_abandon_seconds=limits.short_abandon_seconds,
-        sl_seconds=limits.sl_seconds,
-        fcr_window=timedelta(hours=limits.fcr_window_hours),
-        fcr_same_reason=limits.fcr_same_reason,
-        hold_in_talk=limits.hold_in_talk,
-        span=(start, end),
-    ).collect()
-    _replace(connection, "contact_intervals", "interval_start", start, end, frame)
+    frames = [_read(connection, rows, "contacts"), _read(connection, later, "contacts")]
+    return pl.concat(frames, how="diagonal")
+
+
+def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
+    """Rebuild contact intervals in `span` and earlier ones whose repeat flags it can change.
+
+    Piece by piece, so memory stays bounded however many contacts the span holds.
+    """
+    for piece in _pieces(connection, (span[0] - limits.look_back, span[1])):
+        frame = rollup.roll_up_contacts(
+            _contacts_for(connection, piece, limits),
+            short_abandon_seconds=limits.short_abandon_seconds,
+            sl_seconds=limits.sl_seconds,
+            fcr_window=timedelta(hours=limits.fcr_window_hours),
+            fcr_same_reason=limits.fcr_same_reason,
+            hold_in_talk=limits.hold_in_talk,
+            span=piece,
+        ).collect()
+        _replace(connection, "contact_intervals", "interval_start", *piece, frame)
 
 
 def reroll_surveys(connection: sa.Connection, span: Span) -> None:

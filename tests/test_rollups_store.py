@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
-from carepulse import query, storage
+from carepulse import query, rollups, storage
 from carepulse.ingest import ingest
 from carepulse.settings import get_settings
 from metrics import rollup, ticket_rollup
@@ -99,6 +99,12 @@ def _assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) 
 
 
 def test_stored_rollups_equal_an_in_memory_roll_up_of_the_facts(engine, tmp_path):
+    _load(engine, *_centre_files(tmp_path))
+    _assert_same(_stored(engine), _in_memory(engine))
+
+
+def test_rolling_up_piece_by_piece_gives_the_same_rollups(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(rollups, "CHUNK_ROWS", 2)  # repeats of customer A span two pieces
     _load(engine, *_centre_files(tmp_path))
     _assert_same(_stored(engine), _in_memory(engine))
 
