@@ -48,7 +48,8 @@ UNTERMINATED = (
 
 def events(text: str) -> pl.DataFrame:
     """One row per call event line, split by position; other lines are left out."""
-    lines = pl.DataFrame({"line": text.splitlines()}).with_row_index("_line", offset=1)
+    # Only \n ends a line (str.splitlines also splits on form feeds, U+2028 and others).
+    lines = pl.DataFrame({"line": text.split("\n")}).with_row_index("_line", offset=1)
     parts = pl.col("line").str.strip_chars_end("\r").str.split("|")
     fields = [parts.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(FIELDS)]
     frame = lines.select("_line", *fields).with_columns(pl.col("time").cast(pl.Int64, strict=False))
@@ -127,13 +128,14 @@ def attempts(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _arrival(frame: pl.DataFrame) -> pl.DataFrame:
     """When the caller entered the queue: ENTERQUEUE, else derived from the later lines."""
-    hold = pl.col("hold").cast(pl.Int64)
-    answered_end = pl.col("ended") - hold - pl.col("talk").cast(pl.Int64)
+    hold = pl.col("hold").cast(pl.Int64, strict=False)  # a garbled number is unknown
+    answered_end = pl.col("ended") - hold - pl.col("talk").cast(pl.Int64, strict=False)
     arrival = pl.coalesce(
         "entered",
         pl.col("connected") - hold,
         answered_end,
-        pl.col("ended") - pl.col("waited").cast(pl.Int64),
+        pl.col("ended") - pl.col("waited").cast(pl.Int64, strict=False),
+        "last",  # JOINEMPTY/FULL with no ENTERQUEUE: the caller never joined
     )
     caller = pl.col("callerid").replace("", None).forward_fill().backward_fill().over("callid")
     return frame.sort("first_line").with_columns(arrival=arrival, callerid=caller)

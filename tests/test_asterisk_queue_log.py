@@ -123,3 +123,44 @@ def test_a_call_split_by_log_rotation_keeps_its_id(tmp_path):
     whole = _read(ISSUE_759)["contact_id"].to_list()
     assert whole[1] in _read(newer)["contact_id"].to_list()
     assert whole[0] in _read(older)["contact_id"].to_list()
+
+
+def test_a_call_that_could_not_join_is_a_contact_at_that_second(tmp_path):
+    # Builds that log JOINEMPTY/FULL for a caller who never joined write no ENTERQUEUE.
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1717400010|1717400009.1|support|NONE|JOINEMPTY|1|1|0\n"
+        "1717400020|1717400019.2|support|NONE|FULL|\n"
+    )
+    frame = _read(log)
+    assert frame["_reason"].to_list() == [None, None]
+    assert frame.select("contact_id", "arrived_at", "ended_at", "outcome").rows() == [
+        ("1717400009.1:support:1717400010", _at(1717400010), _at(1717400010), "flowed_out"),
+        ("1717400019.2:support:1717400020", _at(1717400020), _at(1717400020), "flowed_out"),
+    ]
+
+
+def test_line_numbers_count_only_newlines(tmp_path):
+    # A form feed or U+2028 inside a dialplan-written line is not a line break for Asterisk.
+    log = tmp_path / "queue_log"
+    log.write_bytes(
+        "1717400000|1717399999.1|support|NONE|INFO|note\x0cwith\u2028breaks\n"
+        "1717400010|1717400009.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        "1717400020|1717400009.1|support|NONE|ABANDON|1|1|10\n".encode()
+    )
+    batches = asterisk_queue_log.CONNECTOR.read(log, timezone="UTC", source=None, batch_rows=9)
+    assert pl.concat([b.raw for b in batches])["first_line"].to_list() == [2]
+
+
+def test_a_garbled_duration_quarantines_its_call_not_the_file(tmp_path):
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1717400010|1717400009.1|support|NONE|ENTERQUEUE||5550100|1\n"
+        "1717400030|1717400009.1|support|PJSIP/7001|CONNECT|99999999999999999999|x|1\n"
+        "1717400330|1717400009.1|support|PJSIP/7001|COMPLETECALLER|nan|300|1\n"
+        "1717400100|1717400099.3|support|NONE|ENTERQUEUE||5550101|1\n"
+        "1717400145|1717400099.3|support|NONE|ABANDON|1|1|45\n"
+    )
+    frame = _read(log)
+    assert frame["_reason"][0].startswith("wait_seconds 1e+20 is outside")
+    assert frame.row(1, named=True)["wait_seconds"] == 45
