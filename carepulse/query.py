@@ -32,17 +32,27 @@ def utc_range(start: date, end: date, timezone: str) -> tuple[datetime, datetime
     return low, high
 
 
-def _table(engine: Engine, name: str, column: str, low: object, high: object) -> pl.DataFrame:
+def _table(
+    connection: sa.Connection, name: str, column: str, low: object, high: object
+) -> pl.DataFrame:
     table = storage.ROLLUPS[name]
     statement = sa.select(table).where(table.c[column] >= low, table.c[column] < high)
-    return storage.read(engine, statement, dict(storage.ROLLUP_SCHEMAS[name]))
+    return storage.read(connection, statement, dict(storage.ROLLUP_SCHEMAS[name]))
 
 
 def load(engine: Engine, start: date, end: date, timezone: str) -> dict[str, pl.DataFrame]:
-    """The interval tables of local days `start`..`end`, and their backlog snapshots."""
+    """The interval tables of local days `start`..`end`, and their backlog snapshots.
+
+    All read in one snapshot, so an ingest committing meanwhile is seen whole or not at all.
+    """
     low, high = utc_range(start, end, timezone)
-    frames = {f: _table(engine, t, "interval_start", low, high) for f, t in FAMILY_TABLES.items()}
-    frames["backlog"] = _table(engine, "ticket_backlog", "day", start, end + timedelta(days=1))
+    with storage.reading(engine) as connection:
+        frames = {
+            f: _table(connection, t, "interval_start", low, high) for f, t in FAMILY_TABLES.items()
+        }
+        frames["backlog"] = _table(
+            connection, "ticket_backlog", "day", start, end + timedelta(days=1)
+        )
     return frames
 
 
