@@ -29,7 +29,7 @@ from carepulse.settings import load
 from connectors import base
 from connectors import mapping as mappings
 from metrics.errors import CarePulseError
-from metrics.schema import KINDS, validate
+from metrics.schema import validate
 from tests.helpers import CONTACT_HEADERS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -205,9 +205,7 @@ def read_everything(path: Path, connector: connectors.Connector, mapping=None) -
     assert connector.detect(path, head) in (True, False)
     rows = 0
     for kind in base.kinds(connector, path, mapping=mapping):
-        options = base.read_options(
-            connector, mapping=mapping, kind=KINDS[kind.name] if kind else None
-        )
+        options = base.read_options(connector, mapping=mapping, kind=kind)
         batches = connector.read(
             path, timezone="America/New_York", source=None, batch_rows=7, **options
         )
