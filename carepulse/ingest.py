@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import connectors
-from carepulse import rollups, storage
+from carepulse import locks, rollups, storage
 from carepulse.merge import copy_quarantine, merge, stage_table
 from carepulse.privacy import hash_column, hash_key
 from carepulse.settings import Settings
@@ -134,7 +134,8 @@ def _stage_file(
     return kind
 
 
-def _start(engine: Engine, name: str, sha: str, source: str) -> RunSummary:
+def _start(engine: Engine, lease: locks.Lease, name: str, sha: str, source: str) -> RunSummary:
+    """Record a running run, holding its lease before anyone can see it running."""
     with engine.begin() as connection:
         run_id = connection.execute(
             storage.ingest_runs.insert().values(
@@ -145,6 +146,7 @@ def _start(engine: Engine, name: str, sha: str, source: str) -> RunSummary:
                 status="running",
             )
         ).inserted_primary_key[0]
+        lease.take(run_id)
     return RunSummary(run_id=run_id, file=name, sha256=sha, source=source)
 
 
@@ -234,12 +236,14 @@ def ingest_file(
     if kinds is None:
         kinds = [k and k.name for k in base.kinds(connector, path, mapping=declared)]
     timezone = timezone or (declared and declared.timezone) or settings.timezone
+    storage.recover(engine)  # staging tables and runs a killed ingest left behind
     rollups.ensure_current(engine, settings)
     sha = sha256_of(path)
-    name = file_name or path.name
-    summaries = [_start(engine, name, sha, connector.name) for _ in kinds]
+    lease, summaries = locks.Lease(engine), []
     key = hash_key(settings)
     try:
+        for _ in kinds:
+            summaries.append(_start(engine, lease, file_name or path.name, sha, connector.name))
         staged = []
         for summary, kind in zip(summaries, kinds, strict=True):
             options = read_options(connector, mapping=declared, kind=KINDS[kind] if kind else None)
@@ -253,28 +257,42 @@ def ingest_file(
             stager = Stager(engine, summary.run_id)
             options = dict(keep_rejected=dry_run, progress=progress)
             staged.append(_stage_file(stager, batches, summary, key, **options))
-        with engine.connect() as connection, connection.begin() as transaction:
+        with storage.writing(engine) as connection:
             for summary, kind in zip(summaries, staged, strict=True):
                 _commit(connection, summary, kind, settings)
             if dry_run:
-                transaction.rollback()
+                connection.rollback()
     except (CarePulseError, sa.exc.SQLAlchemyError, pl.exceptions.PolarsError) as error:
-        with engine.begin() as connection:
-            for summary in summaries:
-                summary.status, summary.error = "failed", str(error)
-                summary.accepted = summary.updated = summary.duplicates = 0
-                _record(connection, summary)
+        _fail(engine, summaries, error)
         raise IngestFailed(summaries, error) from error
     finally:
-        with engine.begin() as connection:
-            for summary in summaries:
-                storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")
-                if dry_run:
-                    _forget(connection, summary.run_id)
+        _end(engine, summaries, dry_run=dry_run)
+        lease.release()
     if dry_run:
         for summary in summaries:
             summary.status = "dry run"
     return summaries
+
+
+def _fail(engine: Engine, summaries: list[RunSummary], error: Exception) -> None:
+    with engine.begin() as connection:
+        for summary in summaries:
+            summary.status, summary.error = "failed", str(error)
+            summary.accepted = summary.updated = summary.duplicates = 0
+            _record(connection, summary)
+
+
+def _end(engine: Engine, summaries: list[RunSummary], *, dry_run: bool) -> None:
+    """Drop the runs' staging tables; a run stopped by anything else (Ctrl-C) is interrupted."""
+    with engine.begin() as connection:
+        for summary in summaries:
+            if summary.status == "running":
+                summary.status, summary.error = "interrupted", storage.INTERRUPTED
+                summary.accepted = summary.updated = summary.duplicates = 0
+                _record(connection, summary)
+            storage.drop_stages(connection, prefix=f"{storage.STAGE_PREFIX}{summary.run_id}_")
+            if dry_run:
+                _forget(connection, summary.run_id)
 
 
 def _forget(connection: sa.Connection, run_id: int) -> None:
@@ -288,7 +306,7 @@ def undo(engine: Engine, run_id: int, settings: Settings) -> int:
 
     Rows the run replaced are not restored: the file that held them has to be loaded again.
     """
-    with engine.begin() as connection:
+    with storage.writing(engine) as connection:
         run = connection.execute(
             sa.select(storage.ingest_runs).where(storage.ingest_runs.c.id == run_id)
         ).first()

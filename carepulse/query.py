@@ -36,7 +36,7 @@ def utc_range(start: date, end: date, timezone: str) -> tuple[datetime, datetime
 
 
 def _table(
-    engine: Engine,
+    connection: sa.Connection,
     name: str,
     column: str,
     low: object,
@@ -55,7 +55,7 @@ def _table(
             if c.name in keep and c.name not in DIMENSIONS
         ]
         statement = sa.select(*keys, *sums).where(*period).group_by(*keys)
-    return storage.read(engine, statement, dict(storage.ROLLUP_SCHEMAS[name]))
+    return storage.read(connection, statement, dict(storage.ROLLUP_SCHEMAS[name]))
 
 
 def load(
@@ -63,14 +63,19 @@ def load(
 ) -> dict[str, pl.DataFrame]:
     """The interval tables of local days `start`..`end`, and their backlog snapshots.
 
+    All read in one snapshot, so an ingest committing meanwhile is seen whole or not at all.
     With `keep` (dimension and measure names), interval tables hold only those columns, summed
     per interval over the other dimensions: far fewer rows to read than the stored grain.
     """
     low, high = utc_range(start, end, timezone)
-    frames = {
-        f: _table(engine, t, "interval_start", low, high, keep) for f, t in FAMILY_TABLES.items()
-    }
-    frames["backlog"] = _table(engine, "ticket_backlog", "day", start, end + timedelta(days=1))
+    with storage.reading(engine) as connection:
+        frames = {
+            f: _table(connection, t, "interval_start", low, high, keep)
+            for f, t in FAMILY_TABLES.items()
+        }
+        frames["backlog"] = _table(
+            connection, "ticket_backlog", "day", start, end + timedelta(days=1)
+        )
     return frames
 
 

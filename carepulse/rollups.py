@@ -275,10 +275,15 @@ def everything(connection: sa.Connection) -> Touched:
     return Touched(contacts, surveys, tickets, None if created is None else created[0])
 
 
-def rebuild(engine: Engine, settings: Settings) -> Thresholds:
-    """Recompute every rollup from the facts with the current settings, in one transaction."""
+def rebuild(engine: Engine, settings: Settings, *, only_if_stale: bool = False) -> Thresholds:
+    """Recompute every rollup from the facts with the current settings, in one transaction.
+
+    `only_if_stale`: unless another writer rebuilt them for these settings meanwhile.
+    """
     limits = Thresholds.of(settings)
-    with engine.begin() as connection:
+    with storage.writing(engine) as connection:
+        if only_if_stale and _stored(connection) == limits.fingerprint():
+            return limits
         for table in storage.ROLLUPS.values():
             connection.execute(table.delete())
         apply(connection, everything(connection), limits)
@@ -290,12 +295,17 @@ def rebuild(engine: Engine, settings: Settings) -> Thresholds:
 
 def ensure_current(engine: Engine, settings: Settings) -> bool:
     """Rebuild the rollups if the settings they depend on changed; True when it rebuilt."""
-    state = storage.rollup_state
     with engine.connect() as connection:
-        stored = connection.execute(
-            sa.select(state.c.value).where(state.c.name == "thresholds")
-        ).scalar_one_or_none()
+        stored = _stored(connection)
     if stored == Thresholds.of(settings).fingerprint():
         return False
-    rebuild(engine, settings)
+    rebuild(engine, settings, only_if_stale=True)  # sessions starting at once rebuild once
     return True
+
+
+def _stored(connection: sa.Connection) -> str | None:
+    """The fingerprint of the thresholds the stored rollups were built with."""
+    state = storage.rollup_state
+    return connection.execute(
+        sa.select(state.c.value).where(state.c.name == "thresholds")
+    ).scalar_one_or_none()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -9,11 +12,13 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from carepulse import locks
 from metrics import rollup, ticket_rollup
 from metrics.schema import KINDS, TIMESTAMP, Kind, empty
 
 STAGE_PREFIX = "stage_"
-RUN_STATUSES = ("running", "committed", "failed")
+RUN_STATUSES = ("running", "committed", "failed", "interrupted", "undone")
+INTERRUPTED = "the ingest stopped before it finished (its process ended); nothing of it was stored"
 
 metadata = sa.MetaData()
 
@@ -173,11 +178,68 @@ def drop_stages(connection: sa.Connection, prefix: str = STAGE_PREFIX) -> None:
 
 
 def init(engine: Engine) -> None:
-    """Create or upgrade the schema; safe to run any number of times."""
+    """Create or upgrade the schema, and clean up after killed ingests; safe to run any time."""
     with engine.begin() as connection:
         metadata.create_all(connection)
         _add_missing_columns(connection)
-        drop_stages(connection)
+    recover(engine)
+
+
+def _stage_run(table: str) -> int | None:
+    found = re.match(rf"{STAGE_PREFIX}(\d+)_", table)
+    return int(found.group(1)) if found else None
+
+
+def recover(engine: Engine) -> list[int]:
+    """Mark runs whose process died as interrupted and drop staging tables no live run owns.
+
+    A run is alive while its process holds its lease (see `locks`), so a concurrent ingest
+    is left alone. Tables are listed before runs: a table listed belongs to a run whose row
+    was already there. Returns the runs marked interrupted.
+    """
+    with engine.connect() as connection:
+        staged = {t: _stage_run(t) for t in sa.inspect(connection).get_table_names()}
+        running = (
+            connection.execute(sa.select(ingest_runs.c.id).where(ingest_runs.c.status == "running"))
+            .scalars()
+            .all()
+        )
+        live = {run for run in running if locks.alive(connection, engine, run)}
+        dead = [run for run in running if run not in live]
+    with engine.begin() as connection:
+        if dead:
+            connection.execute(
+                ingest_runs.update()
+                .where(ingest_runs.c.id.in_(dead), ingest_runs.c.status == "running")
+                .values(status="interrupted", error=INTERRUPTED, finished_at=datetime.now(UTC))
+            )
+        for table, run in staged.items():
+            if run is not None and run not in live:
+                connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+    return dead
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction that changes facts or rollups, holding the store's write lock.
+
+    Re-rolling reads the facts another writer may be changing, so writers take turns: the
+    rollups always equal a rebuild. Readers are never blocked (SQLite WAL, PostgreSQL MVCC).
+    """
+    with engine.connect() as connection, connection.begin():
+        locks.take_turn(connection)
+        yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection whose reads all see one committed state: before an ingest, or after it."""
+    with engine.connect() as connection:
+        if is_sqlite(engine):
+            connection.exec_driver_sql("BEGIN")  # pysqlite would not begin before a SELECT
+        else:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        yield connection
 
 
 # SQLite's own text form of a UTC timestamp, as SQLAlchemy writes and compares it.

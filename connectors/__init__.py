@@ -14,6 +14,7 @@ from connectors import (
     generic,
     qualtrics,
     surveymonkey,
+    tables,
     zendesk,
 )
 from connectors.base import Batch, Connector
@@ -57,6 +58,8 @@ def detect(path: Path, *, mapping: Mapping | None = None) -> Connector:
     head = path.open("rb").read(65536)
     if not head.strip():
         raise CarePulseError(f"{path.name}: the file is empty", hint="Export it again.")
+    if tables.file_format(head) in ("csv", "jsonl"):
+        tables.require_text(path, head)
     with_mapping = mapping is not None
     for connector in REGISTRY.values():
         takes = getattr(connector, "uses_mapping", False)

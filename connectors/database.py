@@ -80,7 +80,7 @@ def _url(model: _DatabaseModel, folder: Path, file: str) -> str:
 
 def declaration(path: Path) -> Declaration:
     """The [database] section and the mapping of a database source file."""
-    document = mapping.toml(path.read_text(encoding="utf-8-sig"), file=path.name)
+    document = mapping.toml(mapping.text_of(path), file=path.name)
     try:
         model = _DatabaseModel.model_validate(document.pop("database", None))
     except pydantic.ValidationError as error:

@@ -88,6 +88,12 @@ def mapped(
     sources = survey_sources(mapping) if surveys else mapping.columns
     hint = f"Fix the column name in {mapping.file}, or check that this is the right source."
     require_headers(table.headers, mapping.headers, file=where, hint=hint)
+    twice = [h for h in mapping.headers if h in table.repeated]
+    if twice:
+        raise CarePulseError(
+            f"{where}: column {', '.join(repr(h) for h in twice)} appears more than once",
+            hint="Rename one of them in the file; the mapping cannot tell which one is meant.",
+        )
     named = [h for h in table.headers if h in mapping.headers]
     # From the mapping, not `sources`: a survey riding on the row keeps the row's raw cells.
     customer = mapping.columns.get("customer_key")

@@ -179,7 +179,18 @@ def load(path: Path) -> Mapping:
     path = Path(path)
     if not path.is_file():
         raise CarePulseError(f"{path}: no such mapping file", hint="Check the --mapping path.")
-    return parse(path.read_text(encoding="utf-8-sig"), file=path.name)
+    return parse(text_of(path), file=path.name)
+
+
+def text_of(path: Path) -> str:
+    """A TOML file's text; one that is not UTF-8 (a binary file, say) gets a clear error."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CarePulseError(
+            f"{path.name}: not a UTF-8 text file (byte {error.start + 1} is not UTF-8)",
+            hint="A mapping or database source is a TOML text file saved as UTF-8.",
+        ) from None
 
 
 def _value(value: Scalar | None) -> str:

@@ -83,6 +83,13 @@ def to_canonical(frame: pl.DataFrame, kind: Kind, *, timezone: str) -> pl.DataFr
     )
 
 
+def listed(names: list[str], *, most: int = 40) -> str:
+    """Names joined for a message, cut after `most` (a one-line file may hold thousands)."""
+    shown = ", ".join(n[:60] for n in names[:most])
+    more = f", … ({len(names) - most:,} more)" if len(names) > most else ""
+    return (shown + more) or "no headers"
+
+
 def require_headers(
     found: list[str],
     needed: list[str],
@@ -99,6 +106,6 @@ def require_headers(
         close = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
         parts.append(f"'{name}'" + (f" (closest: '{close[0]}')" if close else ""))
     raise CarePulseError(
-        f"{file}: missing column {', '.join(parts)}; found: {', '.join(found) or 'no headers'}",
+        f"{file}: missing column {', '.join(parts)}; found: {listed(found)}",
         hint=hint,
     )

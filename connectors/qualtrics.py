@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,12 +34,17 @@ RESPONSE_ID = r"^R_[0-9A-Za-z]+$"
 def file_zone(head: bytes) -> str | None:
     """The time zone Qualtrics states in the ImportId row (row 3, or wherever it is)."""
     text = head.decode("utf-8-sig", errors="replace")
-    for record in list(csv.reader(io.StringIO(text)))[:5]:
+    try:
+        records = list(itertools.islice(csv.reader(io.StringIO(text)), 5))
+    except csv.Error:  # not CSV text (NUL bytes, a stray carriage return): no zone stated
+        return None
+    for record in records:
         if record and record[0].startswith('{"ImportId"'):
             try:
-                return json.loads(record[0]).get("timeZone")
-            except json.JSONDecodeError:
+                zone = json.loads(record[0]).get("timeZone")
+            except (json.JSONDecodeError, AttributeError):
                 return None
+            return zone if isinstance(zone, str) else None
     return None
 
 

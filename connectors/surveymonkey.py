@@ -12,6 +12,7 @@ from connectors import generic, tables
 from connectors.base import Batch
 from connectors.mapping import Mapping, Source
 from connectors.qualtrics import required_mapping
+from metrics.errors import CarePulseError
 from metrics.schema import SURVEY_RESPONSES
 
 SIGNATURE = ["Respondent ID", "Collector ID"]
@@ -39,13 +40,17 @@ def names(first: list[str], second: list[str | None]) -> list[str]:
     return result
 
 
-def _renamed(table: tables.Table) -> tables.Table:
+def _renamed(table: tables.Table, where: str) -> tables.Table:
     """The table with the two header rows combined into its column names."""
     batches = iter(table.batches)
     first = next(batches, None)
-    if first is None:
-        return table
-    labels = first.filter(pl.col("_row") == 1).select(table.headers).row(0)
+    second = None if first is None else first.filter(pl.col("_row") == 1)
+    if second is None or second.is_empty():
+        raise CarePulseError(
+            f"{where}: the second header row (the answers' sub-labels) is missing",
+            hint="Export the responses from SurveyMonkey again, expanded, with both header rows.",
+        )
+    labels = second.select(table.headers).row(0)
     renamed = dict(zip(table.headers, names(table.headers, list(labels)), strict=True))
 
     def rows() -> Iterator[pl.DataFrame]:
@@ -76,7 +81,7 @@ class SurveyMonkey:
     ) -> Iterator[Batch]:
         declared = required_mapping(mapping, "SurveyMonkey")
         declared = replace(declared, columns=DEFAULTS | declared.columns)
-        table = _renamed(tables.read(path, batch_rows=batch_rows))
+        table = _renamed(tables.read(path, batch_rows=batch_rows), path.name)
         options = dict(kind=SURVEY_RESPONSES, timezone=timezone, source=source)
         yield from generic.mapped(table, declared, where=path.name, **options)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import io
 import json
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastexcel
 import polars as pl
 
 from metrics.errors import CarePulseError
@@ -18,6 +22,13 @@ PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
 DELIMITERS = (",", ";", "\t", "|")
 EXCEL_TIME_DAYS = ("1899-12-30", "1899-12-31")  # Excel's day 0: a time-of-day-only cell
+# A workbook is a zip of XML, which deflates about 5-20:1 (the PwC sample: 10:1). Far more, or
+# more XML than fits in memory, is a zip bomb: refused from the zip's directory, before reading.
+MAX_INFLATED_BYTES = 1 << 30
+MAX_RATIO = 200
+RATIO_FROM_BYTES = 1 << 20  # small members (styles, rels) may compress better
+MAX_COLUMNS = 16_384  # Excel's limit
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,7 @@ class Table:
     headers: list[str]
     batches: Iterator[pl.DataFrame]
     notes: tuple[str, ...] = ()
+    repeated: tuple[str, ...] = ()  # header names the file has more than once (CSV)
 
 
 def file_format(head: bytes) -> str:
@@ -36,6 +48,76 @@ def file_format(head: bytes) -> str:
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
     return "jsonl" if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{") else "csv"
+
+
+def text_problem(head: bytes) -> str | None:
+    """Why the first bytes of a text format are not text CarePulse reads (UTF-16, binary)."""
+    sample = head[:512]
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)  # ASCII as UTF-16: every other NUL
+    if head.startswith(UTF16_BOMS) or (min(odd, even) == 0 and max(odd, even) > len(sample) // 4):
+        return "is UTF-16 text; CarePulse reads UTF-8 (or Latin-1)"
+    if b"\x00" in head:
+        return "holds binary data (NUL bytes), not text"
+    return None
+
+
+def require_text(path: Path, head: bytes) -> None:
+    """Raise when a file that should be text is UTF-16 or binary."""
+    problem = text_problem(head)
+    if problem:
+        raise CarePulseError(
+            f"{path.name}: {problem}",
+            hint="Save the export as UTF-8 CSV (in Excel: Save As → CSV UTF-8); a workbook "
+            "(XLSX) or Parquet file can be loaded as it is.",
+        )
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse a workbook that is no zip, or would inflate past the limits (a zip bomb).
+
+    Each member is inflated once, in a stream, and counted: the sizes a zip declares can lie,
+    and the workbook reader would inflate whatever the compressed data holds.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total, worst = 0, (0.0, "")
+            for member in archive.infolist():
+                made, taken = _inflated(archive, member, MAX_INFLATED_BYTES - total)
+                total += made
+                if made >= RATIO_FROM_BYTES:
+                    worst = max(worst, (made / max(taken, 1), member.filename))
+                if total > MAX_INFLATED_BYTES or worst[0] > MAX_RATIO:
+                    break
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
+        raise CarePulseError(
+            f"{path.name}: not a readable XLSX workbook ({error})",
+            hint="The file may be cut short: save it again from Excel, or as CSV.",
+        ) from None
+    if total > MAX_INFLATED_BYTES or worst[0] > MAX_RATIO:
+        raise CarePulseError(
+            f"{path.name}: refused: {worst[1] or 'the workbook'} inflates "
+            f"{worst[0]:,.0f}:1, to {total / 2**20:,.0f} MiB or more; CarePulse reads workbooks "
+            f"compressed at most {MAX_RATIO}:1 and up to {MAX_INFLATED_BYTES / 2**30:g} GiB",
+            hint="This looks like a zip bomb. If the workbook is genuine, save it as CSV.",
+        )
+
+
+def _inflated(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> tuple[int, int]:
+    """(bytes out, compressed bytes in) of a member, stopping past `limit` or a bomb's ratio."""
+    if member.compress_type != zipfile.ZIP_DEFLATED:
+        return member.file_size, member.compress_size
+    raw = copy.copy(member)  # its compressed bytes as they are, whatever sizes it declares
+    raw.compress_type, raw.file_size, raw.CRC = zipfile.ZIP_STORED, member.compress_size, None
+    inflate, made, taken = zlib.decompressobj(-zlib.MAX_WBITS), 0, 0
+    with archive.open(raw) as stream:
+        while chunk := stream.read(1 << 16):
+            taken += len(chunk)
+            while chunk and made <= limit:
+                made += len(inflate.decompress(chunk, 1 << 20))
+                chunk = inflate.unconsumed_tail
+            if made > limit or (made >= RATIO_FROM_BYTES and made > MAX_RATIO * taken):
+                break
+    return made, taken
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -68,7 +150,8 @@ def _cell_text(cell: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Duration:
         return cell.dt.total_microseconds().truediv(1e6).cast(pl.String)
     if dtype.is_float():
-        whole = cell.is_finite() & (cell == cell.round())
+        # Whole numbers without ".0"; past 2**53 a float holds no exact integer anyway.
+        whole = cell.is_finite() & (cell == cell.round()) & (cell.abs() < 2**53)
         return (
             pl.when(whole).then(cell.cast(pl.Int64).cast(pl.String)).otherwise(cell.cast(pl.String))
         )
@@ -115,6 +198,7 @@ def _undecodable(path: Path) -> int:
 
 def text_of(path: Path) -> tuple[str, tuple[str, ...]]:
     """The whole file as text: UTF-8, or Latin-1 with a note of how many characters were not."""
+    require_text(path, path.open("rb").read(65536))
     bad = _undecodable(path)
     if not bad:
         return path.read_text(encoding="utf-8-sig"), ()
@@ -164,6 +248,7 @@ def _guarded(
 
 
 def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
+    require_text(path, path.open("rb").read(65536))
     bad = _undecodable(path)
     notes: tuple[str, ...] = ()
     if bad:
@@ -174,32 +259,49 @@ def _csv(path: Path, *, batch_rows: int, delimiter: str | None) -> Table:
     with open(path, encoding="latin-1") as handle:  # latin-1 never fails on the header line
         first = handle.readline().lstrip("\ufeff").lstrip("ï»¿")
     separator = delimiter or sniff_delimiter(first)
+    if first.count(separator) >= MAX_COLUMNS:  # Polars would build them all before failing
+        raise CarePulseError(
+            f"{path.name}: line 1 has more than {MAX_COLUMNS:,} fields, more than any "
+            "spreadsheet holds; this is not a table with a header row",
+            hint="Check that the file is the export, with one header row and a line per record.",
+        )
     options = dict(separator=separator, infer_schema=False, quote_char='"')
     if isinstance(data, Path):
         scan = pl.scan_csv(data, encoding="utf8", **options)
         headers = scan.collect_schema().names()
         batches = scan.collect_batches(chunk_size=batch_rows)
-        return Table(headers, _numbered(_guarded(batches, path, separator, len(headers))), notes)
+        guarded = _guarded(batches, path, separator, len(headers))
+        return Table(headers, _numbered(guarded), notes, _repeated(first, separator))
     try:
         frame = pl.read_csv(data, **options)
     except pl.exceptions.ComputeError as error:
         width = len(next(csv.reader([first.rstrip("\r\n")], delimiter=separator), []))
         raise _unreadable(path, separator, width, error) from None
-    return Table(frame.columns, _numbered(_slices(frame, batch_rows)), notes)
+    batches = _numbered(_slices(frame, batch_rows))
+    return Table(frame.columns, batches, notes, _repeated(first, separator))
+
+
+def _repeated(first_line: str, separator: str) -> tuple[str, ...]:
+    """Header names that appear more than once (Polars renames the later ones)."""
+    try:
+        names = next(csv.reader([first_line.rstrip("\r\n")], delimiter=separator), [])
+    except csv.Error:
+        return ()
+    return tuple(dict.fromkeys(n for n in names if names.count(n) > 1))
 
 
 def _open_quote(path: Path, separator: str, width: int) -> int | None:
     """The line a quoted field opens on and never closes (it swallows the lines after it)."""
     with path.open(encoding="latin-1", newline="") as handle:
-        rows = csv.reader(handle, delimiter=separator)
+        rows = csv.reader(handle, delimiter=separator, strict=True)
         start = 1
         try:
             for row in rows:
                 if len(row) != width and any("\n" in cell for cell in row):
                     return start
                 start = rows.line_num + 1
-        except csv.Error:
-            return None
+        except csv.Error as error:  # strict: the file may end inside the quote
+            return start if "unexpected end of data" in str(error) else None
     return None
 
 
@@ -232,7 +334,7 @@ def read(
         table = _read(path, batch_rows=batch_rows, delimiter=delimiter, sheet=sheet)
     except pl.exceptions.PolarsError as error:
         raise _not_a_table(path, error) from None
-    return Table(table.headers, _read_guarded(path, table.batches), table.notes)
+    return Table(table.headers, _read_guarded(path, table.batches), table.notes, table.repeated)
 
 
 def _read(
@@ -255,13 +357,14 @@ def _read(
 
 
 def _excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    check_workbook(path)
     # Types from every row: with the default 100, later text in a number column reads as null.
     every = dict(infer_schema_length=None)
     try:
         if sheet is None:
             return pl.read_excel(path, sheet_id=1, **every)
         return pl.read_excel(path, sheet_name=sheet, **every)
-    except (ValueError, pl.exceptions.PolarsError) as error:
+    except (ValueError, pl.exceptions.PolarsError, fastexcel.FastExcelError) as error:
         raise CarePulseError(
             f"{path.name}: cannot read the workbook ({str(error).splitlines()[0]})",
             hint="Check the sheet name in the mapping ([source] sheet = ...), or save as CSV.",

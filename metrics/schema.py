@@ -156,7 +156,8 @@ def _reasons(kind: Kind, now: datetime) -> list[pl.Expr]:
     checks = [pl.when(pl.col(c).is_null()).then(pl.lit(f"{c} is missing")) for c in kind.required]
     for column, allowed in kind.enums.items():
         bad = pl.col(column).is_not_null() & ~pl.col(column).is_in(list(allowed))
-        message = pl.format(f"{column} '{{}}' is not one of {', '.join(allowed)}", pl.col(column))
+        shown = pl.col(column).str.slice(0, 60)  # a cell may be megabytes long
+        message = pl.format(f"{column} '{{}}' is not one of {', '.join(allowed)}", shown)
         checks.append(pl.when(bad).then(message))
     for column, (low, high) in kind.ranges.items():
         bad = (pl.col(column) < low) | (pl.col(column) > high)

@@ -1,9 +1,12 @@
-"""Small builders for canonical test files."""
+"""Small builders for test files: canonical CSV, workbooks, a zip bomb."""
 
 from __future__ import annotations
 
 import csv
+import struct
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -55,44 +58,92 @@ def write_csv(path: Path, rows: list[dict[str, object]], headers: list[str] | No
     return path
 
 
-def _xlsx_cell(reference: str, value: object) -> str:
-    if isinstance(value, str):
-        return f'<c r="{reference}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
-    return f'<c r="{reference}"><v>{value}</v></c>'
+def _cell_xml(ref: str, value: object) -> str:
+    if isinstance(value, Formula):
+        cached = "" if value.cached is None else f"<v>{escape(str(value.cached))}</v>"
+        kind = ' t="str"' if isinstance(value.cached, str) else ""
+        return f'<c r="{ref}"{kind}><f>{escape(value.text)}</f>{cached}</c>'
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell, with the value Excel computed and cached (None: never computed)."""
+
+    text: str
+    cached: object = None
+
+
+SHEET_START = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet '
+    b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+SHEET_END = b"</sheetData></worksheet>"
+MAIN = "http://schemas.openxmlformats.org"
+WORKBOOK_PARTS = {
+    "[Content_Types].xml": f'<Types xmlns="{MAIN}/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    'worksheet+xml"/></Types>',
+    "_rels/.rels": f'<Relationships xmlns="{MAIN}/package/2006/relationships"><Relationship '
+    f'Id="rId1" Type="{MAIN}/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": f'<workbook xmlns="{MAIN}/spreadsheetml/2006/main" xmlns:r="{MAIN}/'
+    'officeDocument/2006/relationships"><sheets><sheet name="Calls" sheetId="1" r:id="rId1"/>'
+    "</sheets></workbook>",
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{MAIN}/package/2006/relationships">'
+    f'<Relationship Id="rId1" Type="{MAIN}/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/></Relationships>',
+}
 
 
 def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
-    """Write rows (the first is the header) as a one-sheet workbook of text and number cells."""
-    sheet = "".join(
+    """A minimal one-sheet workbook (inline strings, numbers, `Formula` cells)."""
+    xml = "".join(
         f'<row r="{r}">'
-        + "".join(_xlsx_cell(f"{chr(65 + c)}{r}", v) for c, v in enumerate(row) if v is not None)
+        + "".join(_cell_xml(f"{chr(65 + c)}{r}", v) for c, v in enumerate(row) if v is not None)
         + "</row>"
         for r, row in enumerate(rows, start=1)
     )
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    package = "http://schemas.openxmlformats.org/package/2006/relationships"
-    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    types = "http://schemas.openxmlformats.org/package/2006/content-types"
-    sheetml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    parts = {
-        "[Content_Types].xml": f'<Types xmlns="{types}">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-        f'<Override PartName="/xl/workbook.xml" ContentType="{sheetml}.sheet.main+xml"/>'
-        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheetml}.worksheet+xml"/>'
-        "</Types>",
-        "_rels/.rels": f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
-        f'Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{office}"><sheets>'
-        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{package}"><Relationship '
-        f'Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
-        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData>{sheet}</sheetData>'
-        "</worksheet>",
-    }
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, xml in parts.items():
-            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + xml)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in WORKBOOK_PARTS.items():
+            archive.writestr(name, text)
+        sheet = SHEET_START + xml.encode() + SHEET_END
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+def write_zip_bomb(path: Path, *, gib: int = 2) -> Path:
+    """A workbook whose sheet inflates to `gib` GiB of blanks from about a thousandth of that.
+
+    The deflate stream repeats one compressed 16 MiB block: after a full flush the compressor
+    starts afresh, so every block compresses to the same bytes. The CRC is left 0: a reader
+    inflates everything before it can find that out.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = deflate.compress(SHEET_START) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(b" " * (1 << 24)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    data = start + block * (gib * 64) + deflate.compress(SHEET_END) + deflate.flush()
+    size = len(SHEET_START) + gib * (1 << 30) + len(SHEET_END)
+    members = [(n, zlib.compress(t.encode())[2:-4], zlib.crc32(t.encode()), len(t.encode()))
+               for n, t in WORKBOOK_PARTS.items()]  # fmt: skip
+    members.append(("xl/worksheets/sheet1.xml", data, 0, size))
+    local, central = b"", b""
+    for name, body, crc, length in members:
+        encoded = name.encode()
+        fields = (20, 0, 8, 0, 0, crc, len(body), length, len(encoded))
+        central += struct.pack("<IH", 0x02014B50, 20) + struct.pack("<HHHHHIIIH", *fields)
+        central += struct.pack("<HHHHII", 0, 0, 0, 0, 0, len(local)) + encoded
+        local += struct.pack("<I", 0x04034B50) + struct.pack("<HHHHHIIIH", *fields)
+        local += struct.pack("<H", 0) + encoded + body
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
+                      len(local), 0)  # fmt: skip
+    path.write_bytes(local + central + end)
     return path
 
 
