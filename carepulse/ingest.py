@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 import connectors
 from carepulse import rollups, storage
 from carepulse.merge import copy_quarantine, merge, stage_table
-from carepulse.privacy import hash_column, hash_key
+from carepulse.privacy import hash_column, hash_key, redact
 from carepulse.settings import Settings
 from connectors import mapping as mappings
 from connectors.base import Batch, Connector, kinds, read_options
@@ -74,13 +74,32 @@ class Stager:
         storage.bulk_append(self.engine, self.prefix + name, frame)
 
 
+def _comment_cells(batch: Batch) -> list[str]:
+    """Raw columns holding free text: declared, or feeding the rows' `comment`."""
+    found = [c for c in batch.free_text if c in batch.raw.columns]
+    if "comment" not in batch.frame.columns:
+        return found
+    row = pl.col("_row").cast(pl.Int64)
+    comments = batch.frame.select(row, pl.col("comment").str.strip_chars().alias("_comment"))
+    cells = batch.raw.with_columns(row).join(comments.drop_nulls(), on="_row", how="inner")
+    for name, dtype in batch.raw.schema.items():
+        if name != "_row" and name not in found and dtype == pl.String:
+            same = cells[name].str.strip_chars() == cells["_comment"]
+            if same.any():
+                found.append(name)
+    return found
+
+
 def _protect(batch: Batch, key: bytes) -> Batch:
-    """Replace customer identifiers by keyed hashes, in the rows and in the raw cells."""
+    """Hash customer identifiers and redact comments, in the rows and in the raw cells."""
     frame = batch.frame
     if "customer_key" in frame.columns:
         frame = frame.with_columns(hash_column(frame["customer_key"], key))
+    if "comment" in frame.columns:
+        frame = frame.with_columns(redact(pl.col("comment")))
     raw = batch.raw.with_columns(
-        hash_column(batch.raw[name], key) for name in batch.identifiers if name in batch.raw
+        *(hash_column(batch.raw[name], key) for name in batch.identifiers if name in batch.raw),
+        *(redact(pl.col(name)) for name in _comment_cells(batch)),
     )
     return Batch(batch.kind, frame, raw, identifiers=batch.identifiers, notes=batch.notes)
 
