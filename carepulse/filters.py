@@ -32,29 +32,35 @@ class Filters:
         return {column: list(values) for column, values in self.where}
 
 
+INTERVALS = ("contact_intervals", "survey_intervals", "ticket_intervals")
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def _latest_day(_store: sa.Engine, url: str, timezone: str, version: int) -> date | None:
-    table = storage.ROLLUPS["contact_intervals"]
+    """The last local day with contacts, surveys or tickets (a ticket-only store has no calls)."""
+    found = []
     with _store.connect() as connection:
-        latest = connection.execute(sa.select(sa.func.max(table.c.interval_start))).scalar()
-    if latest is None:
+        for name in INTERVALS:
+            column = storage.ROLLUPS[name].c.interval_start
+            found.append(connection.execute(sa.select(sa.func.max(column))).scalar())
+    found = [datetime.fromisoformat(t) if isinstance(t, str) else t for t in found if t]
+    if not found:
         return None
-    if isinstance(latest, str):
-        latest = datetime.fromisoformat(latest)
-    return (
-        latest.replace(tzinfo=latest.tzinfo or ZoneInfo("UTC"))
-        .astimezone(ZoneInfo(timezone))
-        .date()
-    )
+    latest = max(t.replace(tzinfo=t.tzinfo or ZoneInfo("UTC")) for t in found)
+    return latest.astimezone(ZoneInfo(timezone)).date()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def options(_store: sa.Engine, url: str, column: str, version: int) -> list[str]:
-    """The values a dimension takes in the stored contact rollups."""
-    table = storage.ROLLUPS["contact_intervals"]
-    statement = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+    """The values a dimension takes in the stored contact, survey and ticket rollups."""
+    values: set[str] = set()
     with _store.connect() as connection:
-        return sorted(connection.execute(statement).scalars())
+        for name in INTERVALS:
+            table = storage.ROLLUPS[name]
+            if column in table.c:
+                found = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+                values.update(connection.execute(found).scalars())
+    return sorted(values)
 
 
 def _initial(key: str, default: object, *, many: bool = False) -> None:
@@ -135,3 +141,34 @@ def _mirror(preset: str, compare: str, where: list[tuple[str, tuple[str, ...]]])
         st.query_params.pop(column, None)
     for column, values in where:
         st.query_params[column] = list(values)
+
+
+def choice(
+    label: str,
+    options: list[str],
+    *,
+    key: str,
+    default: str,
+    format_func: object = str,
+    container: object = st,
+) -> str:
+    """A page's own select box, kept in the URL like the sidebar filters."""
+    _initial(key, default)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+    value = container.selectbox(label, options, key=key, format_func=format_func)
+    _keep(key)
+    st.query_params[key] = value
+    return value
+
+
+def text(label: str, *, key: str, placeholder: str = "", container: object = st) -> str:
+    """A page's own search box, kept in the URL (empty: left out)."""
+    _initial(key, "")
+    value = container.text_input(label, key=key, placeholder=placeholder)
+    _keep(key)
+    if value:
+        st.query_params[key] = value
+    else:
+        st.query_params.pop(key, None)
+    return value

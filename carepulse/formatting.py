@@ -43,3 +43,18 @@ def interval(low: float | None, high: float | None, unit: Unit | str) -> str:
 
 def count(number: float | None) -> str:
     return DASH if number is None else f"{number:,.0f}"
+
+
+def change(number: float | None, unit: Unit | str) -> str:
+    """A difference as people read it: percentage points, signed durations, signed numbers."""
+    if number is None or (isinstance(number, float) and math.isnan(number)):
+        return DASH
+    unit = Unit(unit)
+    if unit is Unit.PERCENT:
+        return f"{number * 100:+.1f} pp"
+    if unit is Unit.SECONDS:  # the unit spelled out: a change of 18:10 is easily read as hours
+        sign, size = "+" if number >= 0 else "-", abs(number)
+        if round(size) < 60:
+            return f"{sign}{round(size)} s"
+        return sign + duration(size) + ("" if round(size) >= 3600 else " min")
+    return f"{number:+,.0f}" if unit is Unit.COUNT else f"{number:+.1f}"

@@ -14,7 +14,7 @@ from carepulse import rollups, storage
 from carepulse.settings import Settings
 from metrics import catalog
 from metrics.errors import CarePulseError
-from metrics.evaluate import evaluate
+from metrics.evaluate import TIME_GRAINS, evaluate, restrict, time_grain
 from metrics.kpi import Kpi
 
 FAMILY_TABLES = {
@@ -44,6 +44,29 @@ def load(engine: Engine, start: date, end: date, timezone: str) -> dict[str, pl.
     frames = {f: _table(engine, t, "interval_start", low, high) for f, t in FAMILY_TABLES.items()}
     frames["backlog"] = _table(engine, "ticket_backlog", "day", start, end + timedelta(days=1))
     return frames
+
+
+def totals(
+    engine: Engine,
+    settings: Settings,
+    *,
+    start: date,
+    end: date,
+    family: str,
+    columns: Sequence[str],
+    by: Sequence[str] = (),
+    where: Mapping[str, Sequence[object]] | None = None,
+) -> pl.DataFrame:
+    """Sums of rollup measures (e.g. score counts) for local days `start`..`end`, grouped `by`."""
+    rollups.ensure_current(engine, settings)
+    low, high = utc_range(start, end, settings.timezone)
+    frame = restrict(_table(engine, FAMILY_TABLES[family], "interval_start", low, high), where)
+    grains = [time_grain(g, settings.timezone) for g in by if g in TIME_GRAINS]
+    sums = [pl.col(c).sum() for c in columns]
+    frame = frame.lazy().with_columns(grains)
+    if not by:
+        return frame.select(sums).collect()
+    return frame.group_by(list(by)).agg(sums).sort(list(by)).collect()
 
 
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:

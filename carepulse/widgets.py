@@ -10,7 +10,7 @@ import streamlit as st
 from carepulse import charts, formatting, ui
 from carepulse.filters import Filters
 from metrics import compare, stats
-from metrics.kpi import Better, Kpi, Unit
+from metrics.kpi import Better, Kpi
 
 STATUS = {
     "met": ":green[:material/check_circle: met]",
@@ -23,15 +23,7 @@ STATUS = {
 
 def _change(row: dict, kpi: Kpi) -> str | None:
     change = row.get("change")
-    if change is None:
-        return None
-    if kpi.unit is Unit.PERCENT:
-        text = f"{change * 100:+.1f} pp"
-    elif kpi.unit is Unit.SECONDS:
-        text = ("+" if change >= 0 else "-") + formatting.duration(abs(change))
-    else:
-        text = f"{change:+.1f}" if kpi.unit is not Unit.COUNT else f"{change:+,.0f}"
-    return text
+    return None if change is None else formatting.change(change, kpi.unit)
 
 
 def _help(row: dict, kpi: Kpi) -> str:
@@ -130,3 +122,18 @@ def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str]) -> None:
         columns[i % 2].plotly_chart(
             charts.trend(limited, catalog[key]), width="stretch", key=f"trend-{key}"
         )
+
+
+def estimates(
+    series: pl.DataFrame, catalog: dict[str, Kpi], keys: Sequence[str], *, x: str, empty: str
+) -> None:
+    """KPIs per period with 95 % intervals, two per row; the ones without values named once."""
+    shown = [k for k in keys if not series.filter(pl.col("kpi") == k)["value"].is_null().all()]
+    columns = st.columns(2)
+    for i, key in enumerate(shown):
+        rows = series.filter(pl.col("kpi") == key).sort(x)
+        figure = charts.estimates(rows, catalog[key], x=x)
+        columns[i % 2].plotly_chart(figure, width="stretch", key=f"estimate-{key}")
+    missing = [catalog[k].label for k in keys if k not in shown]
+    if missing:
+        st.caption(f"{', '.join(missing)}: {empty}.")

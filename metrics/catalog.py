@@ -172,24 +172,24 @@ RESOLUTION_P90 = replace(
 )
 FIRST_RESPONSE_BUSINESS = replace(
     FIRST_RESPONSE, key="first_response_business", label="First response time, business hours",
-    histogram="first_response_business",
+    short="First response", histogram="first_response_business",
     definition="Median open time of the centre (business calendar in settings) from creation "
     "to the first public reply, for tickets created in the period.",
 )
 FIRST_RESPONSE_BUSINESS_P90 = replace(
     FIRST_RESPONSE_BUSINESS, key="first_response_business_p90", quantile=0.9,
-    label="First response time, business hours, P90",
+    label="First response time, business hours, P90", short="First response, P90",
     definition="The business-hours first-response time 90 % of tickets stayed within.",
 )
 RESOLUTION_BUSINESS = replace(
     RESOLUTION_TIME, key="resolution_business", label="Resolution time, business hours",
-    histogram="resolution_business",
+    short="Resolution", histogram="resolution_business",
     definition="Median open time of the centre (business calendar in settings) from creation "
     "to the first solve, for tickets first solved in the period.",
 )
 RESOLUTION_BUSINESS_P90 = replace(
     RESOLUTION_BUSINESS, key="resolution_business_p90", quantile=0.9,
-    label="Resolution time, business hours, P90",
+    label="Resolution time, business hours, P90", short="Resolution, P90",
     definition="The business-hours resolution time 90 % of solved tickets stayed within.",
 )
 SLA_FIRST_RESPONSE = Ratio(
@@ -218,6 +218,7 @@ BACKLOG = Stock(
 )
 BACKLOG_OVER_48H = replace(
     BACKLOG, key="backlog_over_48h", label="Backlog older than 48 h", column="open_over_48h",
+    short="Backlog > 48 h",
     definition="Open tickets created more than 48 h before the end of the local day.",
 )
 BACKLOG_UNDER_24H = replace(

@@ -201,7 +201,9 @@ def discover(
     """Frequent phrases in no theme, most over-used by detractors (against promoters) first.
 
     A phrase counts once per comment; it needs `min_comments` comments from detractors and
-    promoters together. Phrases that start or end with a stop word are skipped.
+    promoters together, and detractors must use it more beyond noise (the 95 % interval of
+    the difference in shares lies above 0). Phrases that start or end with a stop word are
+    skipped.
     """
     rated = responses.with_columns(sentiment().alias("sentiment")).filter(
         pl.col("sentiment").is_not_null() & (pl.col("comment").str.strip_chars() != "")
@@ -229,7 +231,7 @@ def discover(
             low.alias("difference_low"),
             high.alias("difference_high"),
         )
-        .filter(pl.col("difference") > 0)
+        .filter(pl.col("difference_low") > 0)
         .sort("difference", "phrase", descending=[True, False])
     )
     return _without_subsumed(found.head(top * 3)).head(top)

@@ -106,7 +106,11 @@ def test_discovery_ranks_phrases_detractors_use_more_than_promoters():
 
 def test_without_nps_csat_decides_detractors_and_promoters():
     responses = pl.DataFrame(
-        {"comment": ["slow courier", "slow courier", "fine"], "nps": [None] * 3, "csat": [1, 2, 5]},
+        {
+            "comment": ["slow courier"] * 4 + ["fine"] * 4,
+            "nps": [None] * 8,
+            "csat": [1, 2, 1, 2, 5, 4, 5, 4],
+        },
         schema={"comment": pl.String, "nps": pl.Int16, "csat": pl.Int16},
     )
     found = discover(responses, {}, min_comments=2)

@@ -1,0 +1,283 @@
+"""Frames as the dashboard shows them: labelled columns, values formatted by unit, words for
+small samples and effects. No Streamlit here, so the PDF can use the same tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from carepulse import formatting
+from metrics.kpi import Kpi, Unit
+
+DASH = formatting.DASH
+GROUPS = {
+    "queue": "Queue",
+    "team": "Team",
+    "agent_id": "Agent",
+    "channel": "Channel",
+    "segment": "Segment",
+}
+
+
+def estimate(row: dict, unit: Unit) -> str:
+    """'78.2 % (71.0 % – 84.3 %)' or the value alone when it has no interval."""
+    text = formatting.value(row["value"], unit)
+    if row["value"] is not None and row.get("ci_low") is not None:
+        text += f" ({formatting.interval(row['ci_low'], row['ci_high'], unit)})"
+    return text
+
+
+def _cell(row: dict, kpi: Kpi, *, suppress: bool) -> str:
+    small = row["status"] == "small sample"
+    if (small and suppress) or not row["denominator"]:
+        return DASH
+    text = f"{estimate(row, kpi.unit)} · n {formatting.count(row['denominator'])}"
+    return text + (" · small sample" if small else "")
+
+
+def breakdown(
+    rows: pl.DataFrame,
+    dimension: str,
+    catalog: dict[str, Kpi],
+    keys: Sequence[str],
+    *,
+    suppress: bool = False,
+) -> pl.DataFrame:
+    """One row per group, one column per KPI; the biggest groups (by the first KPI's n) first.
+
+    With `suppress`, a small-sample value is a dash (agent-level survey scores).
+    """
+    label = GROUPS.get(dimension, dimension)
+    groups: dict[object, dict[str, object]] = {}
+    for row in rows.sort("denominator", descending=True, nulls_last=True).iter_rows(named=True):
+        kpi = catalog[row["kpi"]]
+        shown = groups.setdefault(row[dimension], {label: row[dimension] or "(not set)"})
+        shown[kpi.title] = _cell(row, kpi, suppress=suppress)
+        if kpi.key == keys[0]:
+            shown["_n"] = row["denominator"] or 0
+    ordered = sorted(groups.values(), key=lambda g: -float(g.get("_n", 0)))
+    columns = [label, *(catalog[k].title for k in keys)]
+    return pl.DataFrame(
+        [{c: g.get(c, DASH) for c in columns} for g in ordered],
+        schema=dict.fromkeys(columns, pl.String),
+    )
+
+
+def nps_split(whole: pl.DataFrame) -> str:
+    """'Promoters 52.1 % · passives 27.0 % · detractors 20.9 % of 1,234 answers'."""
+    row = whole.row(0, named=True) if whole.height else {}
+    total = sum(row.get(c) or 0 for c in ("promoters", "passives", "detractors"))
+    if not total:
+        return "No NPS answers in this period."
+    parts = [
+        f"{name} {formatting.value(row[c] / total, Unit.PERCENT)}"
+        for name, c in (("Promoters", "promoters"), ("passives", "passives"),
+                        ("detractors", "detractors"))
+    ]  # fmt: skip
+    return " · ".join(parts) + f" of {formatting.count(total)} answers"
+
+
+def points(whole: pl.DataFrame, name: str, scale: range) -> pl.DataFrame:
+    """Answers per point of a scale (`score`, `answers`)."""
+    row = whole.row(0, named=True) if whole.height else {}
+    counts = [row.get(f"{name}_{k}") or 0 for k in scale]
+    return pl.DataFrame({"score": [str(k) for k in scale], "answers": counts})
+
+
+def _reading(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return DASH
+    if high < 0:
+        return "lowers the score"
+    if low > 0:
+        return "raises the score"
+    return "within noise"
+
+
+def themes(table: pl.DataFrame, small_sample: int) -> pl.DataFrame:
+    """The themes table: mentions, share, NPS and CSAT with the theme, their effects in words."""
+    rows = []
+    for r in table.iter_rows(named=True):
+        by_nps = r["nps_n"] > 0
+        low, high = (
+            (r["nps_effect_low"], r["nps_effect_high"])
+            if by_nps
+            else (r["csat_effect_low"], r["csat_effect_high"])
+        )
+        small = " · small sample" if 0 < r["mentions"] < small_sample else ""
+        rows.append(
+            {
+                "Theme": r["theme"],
+                "Comments": formatting.count(r["mentions"]),
+                "Share": formatting.value(r["share"], Unit.PERCENT),
+                "NPS with it": formatting.value(r["nps"], Unit.POINTS),
+                "NPS effect (95 % interval)": _effect(r, "nps_effect", Unit.POINTS),
+                "CSAT with it": formatting.value(r["csat"], Unit.PERCENT),
+                "CSAT effect (95 % interval)": _effect(r, "csat_effect", Unit.PERCENT),
+                "Reading": (_reading(low, high) if r["mentions"] else DASH) + small,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def _effect(row: dict, key: str, unit: Unit) -> str:
+    if row[key] is None:
+        return DASH
+    low, high = (
+        formatting.change(row[f"{key}_low"], unit),
+        formatting.change(row[f"{key}_high"], unit),
+    )
+    return f"{formatting.change(row[key], unit)} ({low} to {high})"
+
+
+def phrases(found: pl.DataFrame) -> pl.DataFrame:
+    """Discovered phrases with how often each group uses them."""
+    return found.select(
+        pl.col("phrase").alias("Phrase"),
+        pl.col("detractor_comments").alias("Detractor comments"),
+        pl.col("promoter_comments").alias("Promoter comments"),
+        *(
+            pl.col(c).map_elements(lambda v: formatting.value(v, Unit.PERCENT), pl.String).alias(t)
+            for c, t in (("detractor_share", "Share of detractors"),
+                         ("promoter_share", "Share of promoters"))
+        ),
+        pl.struct("difference", "difference_low", "difference_high")
+        .map_elements(lambda d: _effect(d, "difference", Unit.PERCENT), pl.String)
+        .alias("Difference (95 % interval)"),
+    )  # fmt: skip
+
+
+def local_time(column: str, timezone: str) -> pl.Expr:
+    """A UTC timestamp column as local 'YYYY-MM-DD HH:MM' text."""
+    return pl.col(column).dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%d %H:%M")
+
+
+def verbatims(chosen: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Comments with their scores, themes, queue, agent and what they rate."""
+    return chosen.select(
+        local_time("counted_at", timezone).alias("When"),
+        pl.col("csat").alias("CSAT"),
+        pl.col("nps").alias("NPS"),
+        pl.col("ces").alias("CES"),
+        pl.col("comment").alias("Comment"),
+        pl.col("themes").list.join(", ").alias("Themes"),
+        pl.col("queue").alias("Queue"),
+        pl.col("agent_id").alias("Agent"),
+        pl.coalesce(
+            pl.format("contact {}", "contact_id"), pl.format("ticket {}", "ticket_id")
+        ).alias("Rates"),
+    )
+
+
+def by_key(rows: pl.DataFrame, x: str) -> pl.DataFrame:
+    """KPI rows (kpi, x, value) as one column per KPI, one row per `x`."""
+    if rows.is_empty():
+        return pl.DataFrame({x: []})
+    return rows.pivot("kpi", index=x, values="value").sort(x)
+
+
+def durations(rows: pl.DataFrame, measures: dict, p90: object) -> pl.DataFrame:
+    """Median and P90 in business and calendar hours per measure (name -> (calendar, business))."""
+    values = {r["kpi"]: r for r in rows.iter_rows(named=True)}
+
+    def shown(key: str) -> str:
+        return formatting.value(values[key]["value"], Unit.SECONDS) if key in values else DASH
+
+    out = []
+    for name, (calendar, business) in measures.items():
+        n = values.get(calendar, {}).get("denominator")
+        out.append(
+            {
+                "": name,
+                "Median, business hours": shown(business),
+                "P90, business hours": shown(p90(business)),
+                "Median, calendar hours": shown(calendar),
+                "P90, calendar hours": shown(p90(calendar)),
+                "Tickets": formatting.count(n),
+            }
+        )
+    return pl.DataFrame(out)
+
+
+def opening_hours(settings: object) -> str:
+    """'mon–fri 08:00-20:00, sat 09:00-17:00; closed sun; holidays: none' from the settings."""
+    hours = settings.business_hours
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    spans: list[tuple[str, list[str]]] = []
+    for day in days:
+        text = hours.get(day, "").strip() or "closed"
+        if spans and spans[-1][0] == text:
+            spans[-1][1].append(day)
+        else:
+            spans.append((text, [day]))
+    parts = [f"{d[0]}–{d[-1]} {t}" if len(d) > 1 else f"{d[0]} {t}" for t, d in spans]
+    holidays = ", ".join(h.isoformat() for h in settings.holidays) or "none"
+    return f"{', '.join(parts)} ({settings.timezone}); holidays: {holidays}"
+
+
+def wide(
+    rows: pl.DataFrame, dimension: str, catalog: dict[str, Kpi], keys: Sequence[str], *, label: str
+) -> pl.DataFrame:
+    """One row per group with each KPI's value formatted, the biggest group (first KPI) first."""
+    groups: dict[object, dict[str, object]] = {}
+    for row in rows.iter_rows(named=True):
+        kpi = catalog[row["kpi"]]
+        shown = groups.setdefault(row[dimension], {label: row[dimension] or "(not set)"})
+        shown[kpi.title] = formatting.value(row["value"], kpi.unit)
+        if kpi.key == keys[0]:
+            shown["_n"] = row["value"] or 0
+    ordered = sorted(groups.values(), key=lambda g: -float(g.get("_n", 0)))
+    columns = [label, *(catalog[k].title for k in keys)]
+    return pl.DataFrame(
+        [{c: g.get(c, DASH) for c in columns} for g in ordered],
+        schema=dict.fromkeys(columns, pl.String),
+    )
+
+
+FOLLOW_UP_WORDS = {
+    "sent": "sent in time",
+    "sent late": "sent late",
+    "due": "due in {h}",
+    "overdue": "overdue by {h}",
+}
+
+
+def _follow_up(state: str, hours_left: float) -> str:
+    hours = formatting.duration(abs(hours_left) * 3600)
+    return FOLLOW_UP_WORDS[state].format(h=hours)
+
+
+def open_complaints(found: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Open complaints as the page lists them: age, owner, follow-up in words."""
+    return found.select(
+        pl.col("ticket_id").alias("Ticket"),
+        local_time("created_at", timezone).alias("Created"),
+        pl.col("age_hours")
+        .map_elements(lambda h: formatting.duration(h * 3600), pl.String)
+        .alias("Age"),
+        pl.col("owner").fill_null("(unassigned)").alias("Owner"),
+        pl.col("queue").alias("Group"),
+        pl.col("priority").alias("Priority"),
+        pl.col("category").alias("About"),
+        pl.col("status").alias("Status"),
+        pl.struct("follow_up", "hours_left")
+        .map_elements(lambda r: _follow_up(r["follow_up"], r["hours_left"]), pl.String)
+        .alias("Written follow-up (48 h)"),
+    )
+
+
+def recurring(table: pl.DataFrame) -> pl.DataFrame:
+    """Complaint subjects: volume, share, weeks present, repeat customers, follow-up in 48 h."""
+    return table.select(
+        pl.col("category").fill_null("(not set)").alias("About"),
+        pl.col("complaints").alias("Complaints"),
+        pl.col("share")
+        .map_elements(lambda v: formatting.value(v, Unit.PERCENT), pl.String)
+        .alias("Share"),
+        pl.format("{} of {}", "weeks", "weeks_in_period").alias("Weeks"),
+        pl.col("repeat_customers").alias("Repeat customers"),
+        pl.col("followed_up_in_48h")
+        .map_elements(lambda v: formatting.value(v, Unit.PERCENT), pl.String, skip_nulls=False)
+        .alias("Followed up in 48 h"),
+    )
