@@ -64,15 +64,24 @@ def options(_store: sa.Engine, url: str, column: str, version: int) -> list[str]
 
 
 def _initial(key: str, default: object, *, many: bool = False) -> None:
-    """Seed a widget from the URL on first use, else from the value kept across pages."""
-    if key in st.session_state:
-        return
+    """Seed a widget from the value kept across pages, else from the URL on first use.
+
+    The kept value is written back on every run: a widget on another page is another widget
+    to Streamlit, which would otherwise start it at its first option.
+    """
     if f"_{key}" in st.session_state:
         st.session_state[key] = st.session_state[f"_{key}"]
+    elif key in st.session_state:
+        return
     elif key in st.query_params:
         st.session_state[key] = st.query_params.get_all(key) if many else st.query_params[key]
     else:
         st.session_state[key] = default
+
+
+def _kept(key: str) -> dict[str, object]:
+    """Widget arguments that keep a user's change across pages (before the next run starts)."""
+    return {"on_change": _keep, "args": (key,)}
 
 
 def _keep(key: str) -> None:
@@ -84,7 +93,9 @@ def _period(anchor: date) -> tuple[str, Period]:
     if st.session_state["period"] not in periods.PRESETS:
         st.session_state["period"] = DEFAULT_PRESET
     names = list(periods.PRESETS)
-    preset = st.sidebar.selectbox("Period", names, key="period", format_func=periods.PRESETS.get)
+    preset = st.sidebar.selectbox(
+        "Period", names, key="period", format_func=periods.PRESETS.get, **_kept("period")
+    )
     _keep("period")
     if preset != "custom":
         return preset, periods.preset(preset, anchor)
@@ -94,14 +105,16 @@ def _period(anchor: date) -> tuple[str, Period]:
     if isinstance(chosen, tuple | list) and len(chosen) == 2:
         start, end = chosen
     st.query_params["from"], st.query_params["to"] = start.isoformat(), end.isoformat()
+    st.session_state["_from"], st.session_state["_to"] = start, end  # for the next page
     return preset, Period(start, end)
 
 
 def _date_param(name: str, default: date) -> date:
+    """A custom period's end from the URL, else as chosen on the previous page."""
     try:
         return date.fromisoformat(st.query_params.get(name, ""))
     except ValueError:
-        return default
+        return st.session_state.get(f"_{name}", default)
 
 
 def sidebar(store: sa.Engine, version: int) -> Filters:
@@ -115,6 +128,7 @@ def sidebar(store: sa.Engine, version: int) -> Filters:
         list(periods.COMPARISONS),
         key="compare",
         format_func=periods.COMPARISONS.get,
+        **_kept("compare"),
     )
     _keep("compare")
     where = []
@@ -122,7 +136,9 @@ def sidebar(store: sa.Engine, version: int) -> Filters:
         choices = options(store, settings.database, column, version)
         _initial(column, [], many=True)
         st.session_state[column] = [v for v in st.session_state[column] if v in choices]
-        picked = st.sidebar.multiselect(label, choices, key=column, placeholder="All")
+        picked = st.sidebar.multiselect(
+            label, choices, key=column, placeholder="All", **_kept(column)
+        )
         _keep(column)
         if picked:
             where.append((column, tuple(picked)))
@@ -156,7 +172,7 @@ def choice(
     _initial(key, default)
     if st.session_state[key] not in options:
         st.session_state[key] = default
-    value = container.selectbox(label, options, key=key, format_func=format_func)
+    value = container.selectbox(label, options, key=key, format_func=format_func, **_kept(key))
     _keep(key)
     st.query_params[key] = value
     return value
@@ -165,7 +181,7 @@ def choice(
 def text(label: str, *, key: str, placeholder: str = "", container: object = st) -> str:
     """A page's own search box, kept in the URL (empty: left out)."""
     _initial(key, "")
-    value = container.text_input(label, key=key, placeholder=placeholder)
+    value = container.text_input(label, key=key, placeholder=placeholder, **_kept(key))
     _keep(key)
     if value:
         st.query_params[key] = value
