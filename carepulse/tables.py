@@ -3,7 +3,7 @@ small samples and effects. No Streamlit here, so the PDF can use the same tables
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -44,24 +44,14 @@ def breakdown(
     *,
     suppress: bool = False,
 ) -> pl.DataFrame:
-    """One row per group, one column per KPI; the biggest groups (by the first KPI's n) first.
+    """Survey KPIs per group with intervals and n; the groups with most answers first.
 
     With `suppress`, a small-sample value is a dash (agent-level survey scores).
     """
-    label = GROUPS.get(dimension, dimension)
-    groups: dict[object, dict[str, object]] = {}
-    for row in rows.sort("denominator", descending=True, nulls_last=True).iter_rows(named=True):
-        kpi = catalog[row["kpi"]]
-        shown = groups.setdefault(row[dimension], {label: row[dimension] or "(not set)"})
-        shown[kpi.title] = _cell(row, kpi, suppress=suppress)
-        if kpi.key == keys[0]:
-            shown["_n"] = row["denominator"] or 0
-    ordered = sorted(groups.values(), key=lambda g: -float(g.get("_n", 0)))
-    columns = [label, *(catalog[k].title for k in keys)]
-    return pl.DataFrame(
-        [{c: g.get(c, DASH) for c in columns} for g in ordered],
-        schema=dict.fromkeys(columns, pl.String),
-    )
+    return wide(
+        rows, dimension, catalog, keys, label=GROUPS.get(dimension, dimension),
+        cell=lambda row, kpi: _cell(row, kpi, suppress=suppress), size="denominator",
+    )  # fmt: skip
 
 
 def nps_split(whole: pl.DataFrame) -> str:
@@ -216,68 +206,32 @@ def opening_hours(settings: object) -> str:
     return f"{', '.join(parts)} ({settings.timezone}); holidays: {holidays}"
 
 
+def _plain(row: dict, kpi: Kpi) -> str:
+    return formatting.value(row["value"], kpi.unit)
+
+
 def wide(
-    rows: pl.DataFrame, dimension: str, catalog: dict[str, Kpi], keys: Sequence[str], *, label: str
+    rows: pl.DataFrame,
+    dimension: str,
+    catalog: dict[str, Kpi],
+    keys: Sequence[str],
+    *,
+    label: str,
+    cell: Callable[[dict, Kpi], str] = _plain,
+    size: str = "value",
 ) -> pl.DataFrame:
-    """One row per group with each KPI's value formatted, the biggest group (first KPI) first."""
+    """One row per group, one column per KPI as `cell` shows it; the group with the largest
+    `size` of the first KPI first."""
     groups: dict[object, dict[str, object]] = {}
     for row in rows.iter_rows(named=True):
         kpi = catalog[row["kpi"]]
         shown = groups.setdefault(row[dimension], {label: row[dimension] or "(not set)"})
-        shown[kpi.title] = formatting.value(row["value"], kpi.unit)
+        shown[kpi.title] = cell(row, kpi)
         if kpi.key == keys[0]:
-            shown["_n"] = row["value"] or 0
+            shown["_n"] = row[size] or 0
     ordered = sorted(groups.values(), key=lambda g: -float(g.get("_n", 0)))
     columns = [label, *(catalog[k].title for k in keys)]
     return pl.DataFrame(
         [{c: g.get(c, DASH) for c in columns} for g in ordered],
         schema=dict.fromkeys(columns, pl.String),
-    )
-
-
-FOLLOW_UP_WORDS = {
-    "sent": "sent in time",
-    "sent late": "sent late",
-    "due": "due in {h}",
-    "overdue": "overdue by {h}",
-}
-
-
-def _follow_up(state: str, hours_left: float) -> str:
-    hours = formatting.duration(abs(hours_left) * 3600)
-    return FOLLOW_UP_WORDS[state].format(h=hours)
-
-
-def open_complaints(found: pl.DataFrame, timezone: str) -> pl.DataFrame:
-    """Open complaints as the page lists them: age, owner, follow-up in words."""
-    return found.select(
-        pl.col("ticket_id").alias("Ticket"),
-        local_time("created_at", timezone).alias("Created"),
-        pl.col("age_hours")
-        .map_elements(lambda h: formatting.duration(h * 3600), pl.String)
-        .alias("Age"),
-        pl.col("owner").fill_null("(unassigned)").alias("Owner"),
-        pl.col("queue").alias("Group"),
-        pl.col("priority").alias("Priority"),
-        pl.col("category").alias("About"),
-        pl.col("status").alias("Status"),
-        pl.struct("follow_up", "hours_left")
-        .map_elements(lambda r: _follow_up(r["follow_up"], r["hours_left"]), pl.String)
-        .alias("Written follow-up (48 h)"),
-    )
-
-
-def recurring(table: pl.DataFrame) -> pl.DataFrame:
-    """Complaint subjects: volume, share, weeks present, repeat customers, follow-up in 48 h."""
-    return table.select(
-        pl.col("category").fill_null("(not set)").alias("About"),
-        pl.col("complaints").alias("Complaints"),
-        pl.col("share")
-        .map_elements(lambda v: formatting.value(v, Unit.PERCENT), pl.String)
-        .alias("Share"),
-        pl.format("{} of {}", "weeks", "weeks_in_period").alias("Weeks"),
-        pl.col("repeat_customers").alias("Repeat customers"),
-        pl.col("followed_up_in_48h")
-        .map_elements(lambda v: formatting.value(v, Unit.PERCENT), pl.String, skip_nulls=False)
-        .alias("Followed up in 48 h"),
     )

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from carepulse import charts, complaints, filters, formatting, tables, ui, widgets
+from carepulse import charts, complaint_tables, complaints, filters, formatting, tables, ui, widgets
 from carepulse.filters import Filters
 from carepulse.settings import get_settings
 from metrics.kpi import Kpi
@@ -131,8 +131,8 @@ def complaint_section(f: Filters, catalog: dict[str, Kpi]) -> None:
             f"**{formatting.count(tally.get('overdue', 0))}** · due within 48 h: "
             f"**{formatting.count(tally.get('due', 0))}**"
         )
-        zone = get_settings().timezone
-        st.dataframe(tables.open_complaints(found, zone), hide_index=True, width="stretch")
+        listed = complaint_tables.open_complaints(found, get_settings().timezone)
+        st.dataframe(listed, hide_index=True, width="stretch")
     key = "complaint_follow_up"
     weekly = ui.kpis(f, by=("week",), keys=(key,)).sort("week")
     recurring = _recurring(url, f.period.start, f.period.end, f.where, ui.version(url))
@@ -145,7 +145,7 @@ def complaint_section(f: Filters, catalog: dict[str, Kpi]) -> None:
     if recurring.is_empty():
         st.caption("No complaints created in this period.")
         return
-    st.dataframe(tables.recurring(recurring), hide_index=True, width="stretch")
+    st.dataframe(complaint_tables.recurring(recurring), hide_index=True, width="stretch")
     st.caption(
         "Weeks: in how many of the period's weeks the subject came up. Repeat customers: "
         "customers who complained about it more than once in the period. Followed up in 48 h: "

@@ -11,7 +11,7 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import formatting, query, storage
+from carepulse import formatting, query, storage, tables
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
@@ -201,6 +201,10 @@ def settings_in_effect() -> pl.DataFrame:
         "FCR needs the same reason": "yes" if s.fcr_same_reason else "no",
         "Talk time contains hold": "yes" if s.hold_in_talk else "no",
         "Small sample below": f"{s.small_sample} responses",
+        "Business hours": tables.opening_hours(s),
+        "Ticket SLA (business hours)": f"first reply {s.sla_first_response_hours:g} h, "
+        f"first solve {s.sla_resolution_hours:g} h",
+        "Comment themes": ", ".join(s.themes) or "none",
         "Target overrides": ", ".join(f"{k} = {v:g}" for k, v in s.targets.items()) or "none",
     }
     return pl.DataFrame({"Setting": list(rows), "Value": list(rows.values())})

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CONTACT_HEADERS = [
@@ -51,3 +54,21 @@ def write_csv(path: Path, rows: list[dict[str, object]], headers: list[str] | No
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """CAREPULSE_* settings from `values` for a block (module fixtures: no monkeypatch there)."""
+    from carepulse import settings
+
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    settings.get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+        settings.get_settings.cache_clear()

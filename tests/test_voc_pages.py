@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from carepulse import formatting, periods, query, storage, tickets, voice
 from carepulse import settings as settings_module
 from carepulse.cli import main
+from tests.helpers import environment
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 END = date(2026, 3, 13)  # a Friday; the generated centre's last day
@@ -23,17 +23,9 @@ LEAKS = ("014-2231", "04/12/1961", "4412378", "W123456789", "pat.jones@example.c
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("voc") / "data"
-    saved = os.environ.get("CAREPULSE_DATA_DIR")
-    os.environ["CAREPULSE_DATA_DIR"] = str(folder)
-    settings_module.get_settings.cache_clear()
-    try:
+    with environment({"CAREPULSE_DATA_DIR": str(folder)}):
         args = ["sample", "--days", "28", "--scale", "0.4", "--seed", "5", "--end", str(END)]
         assert main(args) == 0
-    finally:
-        os.environ.pop("CAREPULSE_DATA_DIR")
-        if saved is not None:
-            os.environ["CAREPULSE_DATA_DIR"] = saved
-        settings_module.get_settings.cache_clear()
     return folder
 
 

@@ -10,7 +10,6 @@ Zendesk's own "within business hours" column for about 98.7 % of the solved tick
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +27,7 @@ from metrics import histogram
 from metrics.business_hours import WEEKDAYS, business_seconds
 from metrics.schema import TICKETS
 from tests.conftest import validation_file
+from tests.helpers import environment
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 IST = ZoneInfo("Asia/Kolkata")
@@ -48,17 +48,8 @@ def export() -> Path:
 def store(export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder holding the export, ingested with the account's zone and hours."""
     folder = tmp_path_factory.mktemp("plum") / "data"
-    saved = {k: os.environ.get(k) for k in (*ENVIRONMENT, "CAREPULSE_DATA_DIR")}
-    os.environ.update(ENVIRONMENT | {"CAREPULSE_DATA_DIR": str(folder)})
-    settings_module.get_settings.cache_clear()
-    try:
+    with environment(ENVIRONMENT | {"CAREPULSE_DATA_DIR": str(folder)}):
         assert main(["ingest", str(export)]) == 0
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-        settings_module.get_settings.cache_clear()
     return folder
 
 
