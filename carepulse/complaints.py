@@ -23,6 +23,7 @@ from metrics.ticket_rollup import DONE, FOLLOW_UP
 Where = Mapping[str, Sequence[object]] | None
 TICKETS = storage.FACTS["tickets"]
 HOURS = 3600.0
+URGENCY = {"overdue": 0, "due": 1, "sent late": 2, "sent": 3}
 
 
 def _read(engine: Engine, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
@@ -48,14 +49,16 @@ def follow_up(as_of: datetime) -> pl.Expr:
 def open_complaints(
     engine: Engine, settings: Settings, *, where: Where = None, as_of: datetime | None = None
 ) -> pl.DataFrame:
-    """Complaints not solved or closed, oldest first: age, owner and the follow-up's state.
+    """Complaints not solved or closed, age, owner and the follow-up's state; the overdue
+    follow-ups first, then those due, then the ones sent, oldest first within each.
 
     `hours_left` is the time to the 48-hour mark (negative once it has passed).
     """
     as_of = as_of or datetime.now(UTC)
     found = restrict(_read(engine, TICKETS.c.status.not_in(DONE)), where)
     now = pl.lit(as_of)
-    return found.sort("created_at").select(
+    urgency = follow_up(as_of).replace_strict(URGENCY, return_dtype=pl.Int8)
+    return found.sort(urgency, "created_at", "ticket_id").select(
         "ticket_id",
         "created_at",
         ((now - pl.col("created_at")).dt.total_seconds() / HOURS).alias("age_hours"),

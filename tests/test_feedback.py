@@ -125,10 +125,10 @@ def test_open_complaints_with_age_owner_and_follow_up(complaint_store):
     found = complaints.open_complaints(complaint_store, get_settings(), as_of=AS_OF)
     rows = found.select("ticket_id", "age_hours", "owner", "follow_up", "hours_left").rows()
     assert rows == [
-        ("t1", 72.0, "a7", "overdue", -24.0),  # no reply, 72 h old
-        ("t3", 71.0, "a7", "sent", -23.0),  # replied after 23 h
-        ("t4", 70.0, "a7", "sent late", -22.0),  # replied after 50 h
+        ("t1", 72.0, "a7", "overdue", -24.0),  # no reply, 72 h old: most urgent
         ("t2", 24.0, None, "due", 24.0),  # 24 h left, nobody owns it yet
+        ("t4", 70.0, "a7", "sent late", -22.0),  # replied after 50 h
+        ("t3", 71.0, "a7", "sent", -23.0),  # replied after 23 h
     ]
     queue = complaints.open_complaints(
         complaint_store, get_settings(), as_of=AS_OF, where={"queue": ["Billing"]}
