@@ -88,14 +88,7 @@ def trend(series: pl.DataFrame, kpi: Kpi, *, x: str = "day", height: int = 320) 
             name="Outside control limits",
             marker={"symbol": "diamond-open", "size": 13, "color": FLAG, "line": {"width": 2}},
         )
-    target = frame["target"].drop_nulls()
-    if target.len():
-        figure.add_hline(
-            y=target[0],
-            line={"dash": "dash", "color": NEUTRAL},
-            annotation_text="target",
-            annotation_position="top left",
-        )
+    _target_line(figure, series["target"].drop_nulls().first(), factor)
     figure.update_yaxes(title_text=title, tickformat=ticks)
     figure.update_xaxes(title_text=None)
     return figure
@@ -153,4 +146,129 @@ def mix(frame: pl.DataFrame, column: str, *, title: str, height: int = 300) -> g
         layout={"template": TEMPLATE, "height": height, "title": title},
     )
     figure.update_xaxes(title_text="contacts offered")
+    return figure
+
+
+def _target_line(figure: go.Figure, target: float | None, factor: float) -> None:
+    if target is not None:
+        figure.add_hline(
+            y=target * factor,
+            line={"dash": "dash", "color": NEUTRAL},
+            annotation_text="target",
+            annotation_position="top left",
+        )
+
+
+def estimates(series: pl.DataFrame, kpi: Kpi, *, x: str, height: int = 320) -> go.Figure:
+    """A KPI per period with its 95 % interval as whiskers, and its target (dashed)."""
+    factor, title, ticks = scale(kpi.unit, series["value"])
+    frame = series.drop_nulls("value")
+    value = frame["value"] * factor
+    figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": kpi.label})
+    figure.add_scatter(
+        x=frame[x].to_list(),
+        y=value.to_list(),
+        mode="lines+markers",
+        name=kpi.label,
+        line={"color": PALETTE[0]},
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": (frame["ci_high"] * factor - value).to_list(),
+            "arrayminus": (value - frame["ci_low"] * factor).to_list(),
+            "color": NEUTRAL,
+            "thickness": 1,
+        },
+        customdata=frame["denominator"].to_list(),
+        hovertemplate=f"%{{x}}<br>%{{y:{ticks}}} {title}, n = %{{customdata:,.0f}}<extra></extra>",
+    )
+    _target_line(figure, frame["target"].drop_nulls().first(), factor)
+    spread = (frame["ci_high"].max() or 0) - (frame["ci_low"].min() or 0)
+    if kpi.unit is Unit.PERCENT and spread * factor < 5:  # e.g. 99.6–100 %: whole ticks repeat
+        ticks = ".1f"
+    figure.update_yaxes(title_text=title, tickformat=ticks)
+    _period_ticks(figure, frame[x])
+    return figure
+
+
+def _period_ticks(figure: go.Figure, periods: pl.Series) -> None:
+    """Label each period where it starts (weeks start on Monday), when there are few."""
+    figure.update_xaxes(title_text=None)
+    if 0 < periods.len() <= 16 and periods.dtype == pl.Date:
+        figure.update_xaxes(tickvals=periods.to_list(), tickformat="%d %b")
+
+
+def intervals(
+    frame: pl.DataFrame, unit: Unit, *, title: str, reference: float | None = None
+) -> go.Figure:
+    """One row per `label`: its `value` as a dot with the `low`–`high` 95 % interval."""
+    factor, axis, ticks = scale(unit, frame["value"])
+    frame = frame.drop_nulls("value").reverse()  # plotly draws the first row at the bottom
+    value = frame["value"] * factor
+    height = 120 + 28 * max(frame.height, 1)
+    figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": title})
+    figure.add_scatter(
+        x=value.to_list(),
+        y=frame["label"].to_list(),
+        mode="markers",
+        marker={"color": PALETTE[0], "size": 9},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": (frame["high"] * factor - value).to_list(),
+            "arrayminus": (value - frame["low"] * factor).to_list(),
+            "color": NEUTRAL,
+        },
+        hovertemplate=f"%{{y}}: %{{x:{ticks}}} {axis}<extra></extra>",
+        showlegend=False,
+    )
+    if reference is not None:
+        figure.add_vline(x=reference * factor, line={"dash": "dash", "color": NEUTRAL})
+    figure.update_xaxes(title_text=axis, tickformat=ticks)
+    figure.update_layout(margin={"l": 200})
+    return figure
+
+
+def stacked(
+    frame: pl.DataFrame,
+    *,
+    x: str,
+    parts: dict[str, tuple[str, str]],
+    title: str,
+    axis: str,
+    height: int = 320,
+) -> go.Figure:
+    """Stacked bars per `x`: one segment per column of `parts` (column -> (label, colour))."""
+    figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": title})
+    for column, (label, colour) in parts.items():
+        figure.add_bar(
+            x=frame[x].to_list(),
+            y=frame[column].to_list(),
+            name=label,
+            marker={"color": colour},
+            hovertemplate=f"%{{x}}<br>{label}: %{{y:,.0f}}<extra></extra>",
+        )
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(title_text=axis, tickformat=",.0f")
+    _period_ticks(figure, frame[x])
+    if frame[x].dtype == pl.String:
+        figure.update_xaxes(type="category")
+    return figure
+
+
+def lines(
+    frame: pl.DataFrame, *, x: str, series: dict[str, str], title: str, axis: str
+) -> go.Figure:
+    """One line per column of `series` (column -> label) against `x`."""
+    figure = go.Figure(layout={"template": TEMPLATE, "height": 320, "title": title})
+    for column, label in series.items():
+        figure.add_scatter(
+            x=frame[x].to_list(),
+            y=frame[column].to_list(),
+            mode="lines+markers",
+            name=label,
+            hovertemplate=f"%{{x}}<br>{label}: %{{y:,.0f}}<extra></extra>",
+        )
+    figure.update_yaxes(title_text=axis, tickformat=",.0f")
+    figure.update_xaxes(title_text=None)
     return figure

@@ -23,7 +23,7 @@ def _latest_day(_store: sa.Engine, url: str, timezone: str, version: int) -> dat
 
 @st.cache_data(ttl=300, show_spinner=False)
 def options(_store: sa.Engine, url: str, column: str, version: int) -> list[str]:
-    """The values a dimension takes in the stored contact rollups."""
+    """The values a dimension takes in the stored contact, survey and ticket rollups."""
     return query.values(_store, column)
 
 
@@ -41,6 +41,11 @@ def _initial(key: str, default: object, *, many: bool = False) -> None:
         st.session_state[key] = default
 
 
+def _kept(key: str) -> dict[str, object]:
+    """Widget arguments that keep a user's change across pages (before the next run starts)."""
+    return {"on_change": _keep, "args": (key,)}
+
+
 def _keep(key: str) -> None:
     st.session_state[f"_{key}"] = st.session_state[key]
 
@@ -51,12 +56,7 @@ def _period(anchor: date) -> tuple[str, Period]:
         st.session_state["period"] = DEFAULT_PRESET
     names = list(periods.PRESETS)
     preset = st.sidebar.selectbox(
-        "Period",
-        names,
-        key="period",
-        format_func=periods.PRESETS.get,
-        on_change=_keep,
-        args=("period",),
+        "Period", names, key="period", format_func=periods.PRESETS.get, **_kept("period")
     )
     _keep("period")
     if preset != "custom":
@@ -88,8 +88,7 @@ def sidebar(store: sa.Engine, version: int) -> Filters:
         list(periods.COMPARISONS),
         key="compare",
         format_func=periods.COMPARISONS.get,
-        on_change=_keep,
-        args=("compare",),
+        **_kept("compare"),
     )
     _keep("compare")
     where = []
@@ -98,7 +97,7 @@ def sidebar(store: sa.Engine, version: int) -> Filters:
         _initial(column, [], many=True)
         st.session_state[column] = [v for v in st.session_state[column] if v in choices]
         picked = st.sidebar.multiselect(
-            label, choices, key=column, placeholder="All", on_change=_keep, args=(column,)
+            label, choices, key=column, placeholder="All", **_kept(column)
         )
         _keep(column)
         if picked:
@@ -116,3 +115,34 @@ def _mirror(f: Filters) -> None:
             st.query_params.pop(name, None)
     for name, value in wanted.items():
         st.query_params[name] = value
+
+
+def choice(
+    label: str,
+    options: list[str],
+    *,
+    key: str,
+    default: str,
+    format_func: object = str,
+    container: object = st,
+) -> str:
+    """A page's own select box, kept in the URL like the sidebar filters."""
+    _initial(key, default)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+    value = container.selectbox(label, options, key=key, format_func=format_func, **_kept(key))
+    _keep(key)
+    st.query_params[key] = value
+    return value
+
+
+def text(label: str, *, key: str, placeholder: str = "", container: object = st) -> str:
+    """A page's own search box, kept in the URL (empty: left out)."""
+    _initial(key, "")
+    value = container.text_input(label, key=key, placeholder=placeholder, **_kept(key))
+    _keep(key)
+    if value:
+        st.query_params[key] = value
+    else:
+        st.query_params.pop(key, None)
+    return value

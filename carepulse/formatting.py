@@ -48,8 +48,11 @@ def change(number: float | None, unit: Unit | str) -> str:
     unit = Unit(unit)
     if unit is Unit.PERCENT:
         return f"{round(number * 100, 1) + 0.0:+.1f} pp"  # + 0.0: no "-0.0"
-    if unit is Unit.SECONDS:
-        return ("+" if round(number) >= 0 else "-") + duration(abs(number))
+    if unit is Unit.SECONDS:  # the unit spelled out: a change of 18:10 is easily read as hours
+        sign, size = "+" if round(number) >= 0 else "-", abs(number)
+        if round(size) < 60:
+            return f"{sign}{round(size)} s"
+        return sign + duration(size) + ("" if round(size) >= 3600 else " min")
     if unit is Unit.COUNT:
         return f"{round(number) + 0:+,.0f}"
     return f"{round(number, 1) + 0.0:+.1f}"

@@ -72,5 +72,25 @@ def settings_in_effect(s: Settings) -> dict[str, str]:
         "FCR needs the same reason": "yes" if s.fcr_same_reason else "no",
         "Talk time contains hold": "yes" if s.hold_in_talk else "no",
         "Small sample below": f"{s.small_sample} responses",
+        "Business hours": opening_hours(s),
+        "Ticket SLA (business hours)": f"first reply {s.sla_first_response_hours:g} h, "
+        f"first solve {s.sla_resolution_hours:g} h",
+        "Comment themes": ", ".join(s.themes) or "none",
         "Target overrides": ", ".join(f"{k} = {v:g}" for k, v in s.targets.items()) or "none",
     }
+
+
+def opening_hours(settings: Settings) -> str:
+    """'mon–fri 08:00-20:00, sat 09:00-17:00; closed sun; holidays: none' from the settings."""
+    hours = settings.business_hours
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    spans: list[tuple[str, list[str]]] = []
+    for day in days:
+        text = hours.get(day, "").strip() or "closed"
+        if spans and spans[-1][0] == text:
+            spans[-1][1].append(day)
+        else:
+            spans.append((text, [day]))
+    parts = [f"{d[0]}–{d[-1]} {t}" if len(d) > 1 else f"{d[0]} {t}" for t, d in spans]
+    holidays = ", ".join(h.isoformat() for h in settings.holidays) or "none"
+    return f"{', '.join(parts)} ({settings.timezone}); holidays: {holidays}"

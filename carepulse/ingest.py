@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 import connectors
 from carepulse import locks, rollups, storage
 from carepulse.merge import copy_quarantine, merge, stage_table
-from carepulse.privacy import hash_column, hash_key
+from carepulse.privacy import hash_column, hash_key, redact
 from carepulse.settings import Settings
 from connectors import base
 from connectors import mapping as mappings
@@ -79,19 +79,38 @@ class Stager:
         storage.bulk_append(self.engine, self.prefix + name, frame)
 
 
+def _comment_cells(batch: Batch, raw: pl.DataFrame) -> list[str]:
+    """Columns of `raw` (rows of the batch) holding free text: declared, or feeding `comment`."""
+    found = [c for c in batch.free_text if c in raw.columns]
+    if "comment" not in batch.frame.columns:
+        return found
+    row = pl.col("_row").cast(pl.Int64)
+    comments = batch.frame.select(row, pl.col("comment").str.strip_chars().alias("_comment"))
+    cells = raw.with_columns(row).join(comments.drop_nulls(), on="_row", how="inner")
+    for name, dtype in raw.schema.items():
+        if name != "_row" and name not in found and dtype == pl.String:
+            same = cells[name].str.strip_chars() == cells["_comment"]
+            if same.any():
+                found.append(name)
+    return found
+
+
 def _protect(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """Replace customer identifiers by keyed hashes in the canonical rows."""
+    """Hash customer identifiers and redact comments in the canonical rows."""
     if "customer_key" in frame.columns:
         frame = frame.with_columns(hash_column(frame["customer_key"], key))
+    if "comment" in frame.columns:
+        frame = frame.with_columns(redact(pl.col("comment")))
     return frame
 
 
 def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int, key: bytes) -> pl.DataFrame:
-    """The rejected rows' raw cells (identifiers hashed) as JSON, with their reasons."""
+    """The rejected rows' raw cells as JSON (identifiers hashed, comments redacted), why."""
     bad = checked.filter(pl.col("_reason").is_not_null()).select("_row", "_reason")
     raw = batch.raw.join(bad.select("_row"), on="_row", how="semi")
     raw = raw.with_columns(
-        hash_column(raw[name], key) for name in batch.identifiers if name in raw.columns
+        *(hash_column(raw[name], key) for name in batch.identifiers if name in raw.columns),
+        *(redact(pl.col(name)) for name in _comment_cells(batch, raw)),
     )
     cells = [c for c in raw.columns if c != "_row"]
     raw = raw.select("_row", pl.struct(cells).struct.json_encode().alias("raw"))

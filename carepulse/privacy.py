@@ -56,3 +56,41 @@ def hash_column(series: pl.Series, key: bytes) -> pl.Series:
         mac.update(normalise(value).encode())
         digests.append(mac.hexdigest()[:DIGEST_CHARS])
     return values.replace_strict(distinct, digests, default=None, return_dtype=pl.String)
+
+
+# Free text (survey comments) is redacted before it is stored: patterns in order, each with
+# what replaces it. Rust regex syntax (no look-around); `${1}` keeps a cue word such as "Rx #".
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?"
+REDACTIONS = (
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", "[email]"),
+    (
+        r"(?i)\b((?:member(?:ship)?|subscriber|policy|insurance|medicare|medicaid|account|acct"
+        r"|patient|mrn|card)\s*(?:id|number|no\.?|num|#)?\s*[:#.]?\s*)"
+        r"[A-Za-z]{0,4}[-\s]?\d[\dA-Za-z-]{3,}",
+        "${1}[member id]",
+    ),
+    (
+        r"(?i)\b((?:rx|prescription|script)\s*(?:number|no\.?|num|#)?\s*[:#.]?\s*)"
+        r"[A-Za-z]{0,3}[-\s]?\d[\d-]{3,}",
+        "${1}[rx number]",
+    ),
+    # Full dates (day, month and year): a date of birth is rarely labelled as one.
+    (r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2})\b", "[date]"),
+    (rf"(?i)\b{ORDINAL}\s+(?:of\s+)?{MONTH},?\s+\d{{4}}\b", "[date]"),
+    (rf"(?i)\b{MONTH}\s+{ORDINAL},?\s+\d{{4}}\b", "[date]"),
+    # Phone numbers: 7 to 15 digits, with spaces, dots, dashes or brackets between them.
+    (r"\+?\(?\b\d(?:[\s.()-]{0,3}\d){6,14}\b", "[phone]"),
+    # Any other long number or code with six digits or more (member, claim, order numbers).
+    (r"\b[A-Za-z]{0,4}\d{6,}[A-Za-z0-9]*\b", "[number]"),
+)
+
+
+def redact(text: pl.Expr) -> pl.Expr:
+    """Free text with e-mails, phone numbers, dates, member and prescription numbers masked."""
+    for pattern, replacement in REDACTIONS:
+        text = text.str.replace_all(pattern, replacement)
+    return text

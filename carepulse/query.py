@@ -14,7 +14,7 @@ from carepulse import rollups, storage
 from carepulse.settings import Settings
 from metrics import catalog
 from metrics.errors import CarePulseError
-from metrics.evaluate import evaluate
+from metrics.evaluate import TIME_GRAINS, evaluate, restrict, time_grain
 from metrics.kpi import Kpi
 from metrics.rollup import DIMENSIONS as CONTACT_DIMENSIONS
 from metrics.ticket_rollup import DIMENSIONS as TICKET_DIMENSIONS
@@ -79,24 +79,62 @@ def load(
     return frames
 
 
+INTERVALS = tuple(FAMILY_TABLES.values())
+
+
 def latest_day(engine: Engine, timezone: str) -> date | None:
-    """The last local day with contacts in the rollups (the anchor of relative periods)."""
-    table = storage.ROLLUPS["contact_intervals"]
+    """The last local day with contacts, surveys or tickets (the anchor of relative periods).
+
+    A ticket-only store has no calls, and its pages still need a period.
+    """
+    found = []
     with engine.connect() as connection:
-        latest = connection.execute(sa.select(sa.func.max(table.c.interval_start))).scalar()
-    if latest is None:
+        for name in INTERVALS:
+            column = storage.ROLLUPS[name].c.interval_start
+            found.append(connection.execute(sa.select(sa.func.max(column))).scalar())
+    found = [datetime.fromisoformat(t) if isinstance(t, str) else t for t in found if t]
+    if not found:
         return None
-    if isinstance(latest, str):
-        latest = datetime.fromisoformat(latest)
-    return latest.replace(tzinfo=latest.tzinfo or UTC).astimezone(ZoneInfo(timezone)).date()
+    latest = max(t.replace(tzinfo=t.tzinfo or UTC) for t in found)
+    return latest.astimezone(ZoneInfo(timezone)).date()
 
 
 def values(engine: Engine, column: str) -> list[str]:
-    """The values a dimension takes in the stored contact rollups, sorted."""
-    table = storage.ROLLUPS["contact_intervals"]
-    statement = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+    """The values a dimension takes in the stored contact, survey and ticket rollups, sorted."""
+    found: set[str] = set()
     with engine.connect() as connection:
-        return sorted(connection.execute(statement).scalars())
+        for name in INTERVALS:
+            table = storage.ROLLUPS[name]
+            if column in table.c:
+                distinct = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+                found.update(connection.execute(distinct).scalars())
+    return sorted(found)
+
+
+def totals(
+    engine: Engine,
+    settings: Settings,
+    *,
+    start: date,
+    end: date,
+    family: str,
+    columns: Sequence[str],
+    by: Sequence[str] = (),
+    where: Mapping[str, Sequence[object]] | None = None,
+) -> pl.DataFrame:
+    """Sums of rollup measures (e.g. score counts) for local days `start`..`end`, grouped `by`."""
+    rollups.ensure_current(engine, settings)
+    low, high = utc_range(start, end, settings.timezone)
+    keep = {*columns, *by, *(where or {})}
+    with storage.reading(engine) as connection:
+        frame = _table(connection, FAMILY_TABLES[family], "interval_start", low, high, keep)
+    frame = restrict(frame, where)
+    grains = [time_grain(g, settings.timezone) for g in by if g in TIME_GRAINS]
+    sums = [pl.col(c).sum() for c in columns]
+    frame = frame.lazy().with_columns(grains)
+    if not by:
+        return frame.select(sums).collect()
+    return frame.group_by(list(by)).agg(sums).sort(list(by)).collect()
 
 
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:

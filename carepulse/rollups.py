@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from carepulse import storage
 from carepulse.settings import Settings
 from metrics import rollup, ticket_rollup
+from metrics.business_hours import Calendar
 from metrics.repeats import CHAIN
 from metrics.schema import KINDS, TIMESTAMP
 
@@ -34,6 +35,10 @@ class Thresholds:
     fcr_same_reason: bool
     hold_in_talk: bool
     timezone: str
+    business_hours: tuple[tuple[str, str], ...]
+    holidays: tuple[str, ...]  # ISO dates
+    sla_first_response_hours: float
+    sla_resolution_hours: float
 
     @classmethod
     def of(cls, settings: Settings) -> Thresholds:
@@ -44,7 +49,17 @@ class Thresholds:
             fcr_same_reason=settings.fcr_same_reason,
             hold_in_talk=settings.hold_in_talk,
             timezone=settings.timezone,
+            business_hours=tuple(sorted(settings.business_hours.items())),
+            holidays=tuple(sorted(d.isoformat() for d in settings.holidays)),
+            sla_first_response_hours=settings.sla_first_response_hours,
+            sla_resolution_hours=settings.sla_resolution_hours,
         )
+
+    @property
+    def calendar(self) -> Calendar:
+        """The business calendar the ticket rollups count open time on."""
+        holidays = [date.fromisoformat(d) for d in self.holidays]
+        return Calendar.of(dict(self.business_hours), holidays, timezone=self.timezone)
 
     @property
     def look_back(self) -> timedelta:
@@ -150,12 +165,18 @@ def reroll_surveys(connection: sa.Connection, span: Span) -> None:
     _replace(connection, "survey_intervals", "interval_start", span[0], span[1], frame)
 
 
-def reroll_tickets(connection: sa.Connection, span: Span) -> None:
+def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
     """Rebuild ticket intervals in `span` (creations and first solves)."""
     wanted = sa.select(TICKETS).where(
         sa.or_(_between(TICKETS.c.created_at, span), _between(TICKETS.c.solved_at, span))
     )
-    frame = ticket_rollup.roll_up_tickets(_read(connection, wanted, "tickets"), span=span)
+    frame = ticket_rollup.roll_up_tickets(
+        _read(connection, wanted, "tickets"),
+        span=span,
+        calendar=limits.calendar,
+        sla_first_response_hours=limits.sla_first_response_hours,
+        sla_resolution_hours=limits.sla_resolution_hours,
+    )
     _replace(connection, "ticket_intervals", "interval_start", span[0], span[1], frame.collect())
 
 
@@ -260,7 +281,7 @@ def apply(connection: sa.Connection, change: Touched, limits: Thresholds) -> Non
     if change.surveys:
         reroll_surveys(connection, widen(change.surveys))
     if change.tickets:
-        reroll_tickets(connection, widen(change.tickets))
+        reroll_tickets(connection, widen(change.tickets), limits)
     if change.backlog_from:
         day = change.backlog_from.astimezone(ZoneInfo(limits.timezone)).date()
         reroll_backlog(connection, day, limits.timezone)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from metrics.business_hours import WEEKDAYS, Calendar, parse_spans
 from metrics.errors import CarePulseError
+from metrics.ticket_rollup import SLA_FIRST_RESPONSE_HOURS, SLA_RESOLUTION_HOURS
 
 # Service-level threshold in seconds per preset (METRICS.md, "Healthcare presets").
 PRESET_SL_SECONDS = {"rx": 30, "generic": 20}
@@ -24,9 +27,39 @@ HINTS = {
     "preset": "Use rx or generic.",
     "fcr_method": "Use repeat_contact, reported or survey.",
     "sl_abandons": "Use negative, ignored or positive.",
+    "business_hours": 'Use weekday keys mon … sun with spans like "08:00-18:00" or '
+    '"08:00-12:00, 13:00-17:00"; leave a closed day out.',
+    "themes": 'Give each theme a list of words or phrases, e.g. Waiting = ["wait*", "on hold"].',
     "database_url": "Use a SQLAlchemy URL, e.g. sqlite:///data/carepulse.db or "
     "postgresql+psycopg://user@host/carepulse.",
 }
+
+
+# Opening hours of the sample centre's phone lines (sample_data/README.md).
+DEFAULT_HOURS = {day: "08:00-20:00" for day in WEEKDAYS[:5]} | {"sat": "09:00-17:00"}
+# Healthcare and pharmacy themes: a word matches whole words; a trailing * any ending.
+DEFAULT_THEMES = {
+    "Waiting": ["wait*", "on hold", "hold time", "queue", "took ages", "too long", "forever",
+                "no answer", "nobody answered", "got through", "call back", "callback"],
+    "Refill delays": ["refill*", "delay*", "not ready", "out of stock", "backorder*",
+                      "prescription transfer", "running out", "ran out"],
+    "Billing and insurance": ["bill", "bills", "billing", "billed", "invoice*", "charge*",
+                              "copay*", "co-pay*", "deductible", "insurance", "coverage",
+                              "covered", "prior auth*", "claim*", "refund*", "price*",
+                              "cost*", "statement", "medicare", "medicaid"],
+    "Courtesy": ["rude", "kind", "polite", "friendly", "helpful", "courteous", "respect*",
+                 "attitude", "caring", "unprofessional", "dismissive", "patient with me"],
+    "Pharmacist advice": ["pharmacist*", "advice", "advised", "counsel*", "dosage", "dose",
+                          "interaction*", "side effect*"],
+    "Portal and app": ["portal", "app", "website", "online", "log in", "login", "logging",
+                       "password", "account"],
+    "Medication problems": ["wrong medication", "wrong medicine", "wrong pills", "wrong dose",
+                            "missing pills", "damaged", "expired", "reaction", "allergic",
+                            "mix-up", "mixup"],
+    "Communication": ["unclear", "confus*", "explain*", "no one told", "nobody told",
+                      "not informed", "kept informed", "update*", "follow up", "follow-up",
+                      "notification*", "text message*", "email*"],
+}  # fmt: skip
 
 
 class Settings(BaseSettings):
@@ -55,6 +88,12 @@ class Settings(BaseSettings):
     upload_max_mb: int = Field(200, ge=1)  # per file, on the Data page
     dashboard_url: str = "http://localhost:8501"  # where the PDF's link back points
     chromium: str = ""  # Chrome/Chromium for the PDF; empty: the first found on PATH
+    # The centre's opening hours (local time) and holidays, for business-hours durations.
+    business_hours: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HOURS))
+    holidays: list[date] = Field(default_factory=list)
+    sla_first_response_hours: float = Field(SLA_FIRST_RESPONSE_HOURS, gt=0)  # business hours
+    sla_resolution_hours: float = Field(SLA_RESOLUTION_HOURS, gt=0)  # business hours
+    themes: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_THEMES))
 
     @field_validator("timezone")
     @classmethod
@@ -63,6 +102,24 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _opening_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(WEEKDAYS))
+        if unknown:
+            raise ValueError(f"unknown weekday {', '.join(unknown)} (use {', '.join(WEEKDAYS)})")
+        for spans in value.values():
+            parse_spans(spans)
+        return value
+
+    @field_validator("themes")
+    @classmethod
+    def _theme_terms(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        empty = [name for name, terms in value.items() if not any(t.strip() for t in terms)]
+        if empty:
+            raise ValueError(f"theme {', '.join(empty)} has no words or phrases")
         return value
 
     @classmethod
@@ -85,6 +142,11 @@ class Settings(BaseSettings):
     def service_level_seconds(self) -> float:
         """The service-level threshold T in seconds."""
         return self.sl_seconds or PRESET_SL_SECONDS[self.preset]
+
+    @property
+    def calendar(self) -> Calendar:
+        """The business calendar: opening hours, holidays and the centre's zone."""
+        return Calendar.of(self.business_hours, self.holidays, timezone=self.timezone)
 
 
 def load(**overrides: object) -> Settings:

@@ -1,4 +1,4 @@
-"""Dashboard building blocks: KPI tiles and trend charts."""
+"""Dashboard building blocks: KPI tiles, trend charts and estimates with intervals."""
 
 from __future__ import annotations
 
@@ -81,3 +81,18 @@ def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str]) -> None:
             columns[i % 2].caption(f"{catalog[key].label}: no values in this period.")
             continue
         columns[i % 2].plotly_chart(figure, width="stretch", key=f"trend-{key}")
+
+
+def estimates(
+    series: pl.DataFrame, catalog: dict[str, Kpi], keys: Sequence[str], *, x: str, empty: str
+) -> None:
+    """KPIs per period with 95 % intervals, two per row; the ones without values named once."""
+    shown = [k for k in keys if not series.filter(pl.col("kpi") == k)["value"].is_null().all()]
+    columns = st.columns(2)
+    for i, key in enumerate(shown):
+        rows = series.filter(pl.col("kpi") == key).sort(x)
+        figure = charts.estimates(rows, catalog[key], x=x)
+        columns[i % 2].plotly_chart(figure, width="stretch", key=f"estimate-{key}")
+    missing = [catalog[k].label for k in keys if k not in shown]
+    if missing:
+        st.caption(f"{', '.join(missing)}: {empty}.")

@@ -20,6 +20,9 @@ class Batch:
     and `_reason` (why the row cannot be read, else null). `raw` has the source's cells
     plus `_row`, kept to quarantine rejected rows as they were. `identifiers` names the raw
     columns holding customer identifiers, which are hashed before anything is stored.
+    `free_text` names raw columns of comments that the rows' own `comment` does not show
+    (e.g. a comment riding on a call row); the ingest redacts those and every raw column
+    feeding `comment` before anything is stored.
     `notes` are things the user should know about the file (e.g. an encoding fallback).
     """
 
@@ -27,6 +30,7 @@ class Batch:
     frame: pl.DataFrame
     raw: pl.DataFrame
     identifiers: tuple[str, ...] = ()
+    free_text: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
 

@@ -98,13 +98,17 @@ def mapped(
     # From the mapping, not `sources`: a survey riding on the row keeps the row's raw cells.
     customer = mapping.columns.get("customer_key")
     identifiers = tuple(customer.headers) if customer else ()
+    comments = [m.get("comment") for m in (mapping.columns, mapping.surveys)]
+    free_text = tuple(h for c in comments if c for h in c.headers)
     for raw in table.batches:
         raw = raw.select("_row", *named)
         if surveys:
             raw = raw.filter(_answered(mapping))
         frame = columns.canonical(raw, sources, kind, timezone=timezone)
         frame = frame.with_columns(pl.lit(source or mapping.name).alias("source"))
-        yield Batch(kind, frame, raw, identifiers=identifiers, notes=table.notes)
+        yield Batch(
+            kind, frame, raw, identifiers=identifiers, free_text=free_text, notes=table.notes
+        )
 
 
 def _required(mapping: Mapping | None) -> Mapping:

@@ -170,6 +170,46 @@ RESOLUTION_P90 = replace(
     RESOLUTION_TIME, key="resolution_p90", label="Resolution time, P90", quantile=0.9,
     definition="The resolution time 90 % of solved tickets stayed within, in calendar hours.",
 )
+FIRST_RESPONSE_BUSINESS = replace(
+    FIRST_RESPONSE, key="first_response_business", label="First response time, business hours",
+    short="First response", histogram="first_response_business",
+    definition="Median open time of the centre (business calendar in settings) from creation "
+    "to the first public reply, for tickets created in the period.",
+)
+FIRST_RESPONSE_BUSINESS_P90 = replace(
+    FIRST_RESPONSE_BUSINESS, key="first_response_business_p90", quantile=0.9,
+    label="First response time, business hours, P90", short="First response, P90",
+    definition="The business-hours first-response time 90 % of tickets stayed within.",
+)
+RESOLUTION_BUSINESS = replace(
+    RESOLUTION_TIME, key="resolution_business", label="Resolution time, business hours",
+    short="Resolution", histogram="resolution_business",
+    definition="Median open time of the centre (business calendar in settings) from creation "
+    "to the first solve, for tickets first solved in the period.",
+)
+RESOLUTION_BUSINESS_P90 = replace(
+    RESOLUTION_BUSINESS, key="resolution_business_p90", quantile=0.9,
+    label="Resolution time, business hours, P90", short="Resolution, P90",
+    definition="The business-hours resolution time 90 % of solved tickets stayed within.",
+)
+SLA_FIRST_RESPONSE = Ratio(
+    key="sla_first_response", short="First response in SLA", label="First response within SLA",
+    unit=PCT, better=UP, family=T,
+    numerator=m("sla_first_response_met"), denominator=m("first_response_n"),
+    definition="Tickets first replied to within the first-response SLA (business hours, "
+    "setting sla_first_response_hours) / tickets created in the period that got a reply.",
+)
+SLA_RESOLUTION = Ratio(
+    key="sla_resolution", short="Resolution in SLA", label="Resolution within SLA",
+    unit=PCT, better=UP, family=T,
+    numerator=m("sla_resolution_met"), denominator=m("tickets_solved"),
+    definition="Tickets first solved within the resolution SLA (business hours, setting "
+    "sla_resolution_hours) / tickets first solved in the period.",
+)
+TICKETS_SOLVED = Total(
+    key="tickets_solved", label="Tickets solved", unit=Unit.COUNT, better=EITHER, family=T,
+    total=m("tickets_solved"), definition="Tickets first solved in the period.",
+)
 BACKLOG = Stock(
     key="backlog", label="Backlog", unit=Unit.COUNT, better=DOWN, family=T,
     column="open_tickets",
@@ -178,7 +218,16 @@ BACKLOG = Stock(
 )
 BACKLOG_OVER_48H = replace(
     BACKLOG, key="backlog_over_48h", label="Backlog older than 48 h", column="open_over_48h",
+    short="Backlog > 48 h",
     definition="Open tickets created more than 48 h before the end of the local day.",
+)
+BACKLOG_UNDER_24H = replace(
+    BACKLOG, key="backlog_under_24h", label="Backlog younger than 24 h", column="open_under_24h",
+    definition="Open tickets created less than 24 h before the end of the local day.",
+)
+BACKLOG_24_48H = replace(
+    BACKLOG, key="backlog_24_48h", label="Backlog 24–48 h old", column="open_24_48h",
+    definition="Open tickets created 24 to 48 h before the end of the local day.",
 )
 SOLVE_RATE = Ratio(
     key="solve_rate", label="Solved", unit=PCT, better=UP, family=T,
@@ -231,9 +280,11 @@ FCR_VARIANTS = {
 _ALL: tuple[Kpi, ...] = (
     OFFERED, HANDLED, SERVICE_LEVEL, ABANDON_RATE, ASA, AHT, AVG_HOLD, FCR, TRANSFER_RATE,
     ESCALATION_RATE, CONTAINMENT, OCCUPANCY, WAIT_P90, HANDLE_MEDIAN, CSAT, CSAT_MEAN, NPS, CES,
-    CES_MEAN, SURVEY_FCR, RESPONSE_RATE, TICKETS_CREATED, FIRST_RESPONSE, FIRST_RESPONSE_P90,
-    FIRST_RESPONSE_MEAN, RESOLUTION_TIME, RESOLUTION_P90, BACKLOG, BACKLOG_OVER_48H, SOLVE_RATE,
-    REOPEN_RATE, COMPLAINT_FOLLOW_UP,
+    CES_MEAN, SURVEY_FCR, RESPONSE_RATE, TICKETS_CREATED, TICKETS_SOLVED, FIRST_RESPONSE,
+    FIRST_RESPONSE_P90, FIRST_RESPONSE_MEAN, FIRST_RESPONSE_BUSINESS, FIRST_RESPONSE_BUSINESS_P90,
+    RESOLUTION_TIME, RESOLUTION_P90, RESOLUTION_BUSINESS, RESOLUTION_BUSINESS_P90,
+    SLA_FIRST_RESPONSE, SLA_RESOLUTION, BACKLOG, BACKLOG_UNDER_24H, BACKLOG_24_48H,
+    BACKLOG_OVER_48H, SOLVE_RATE, REOPEN_RATE, COMPLAINT_FOLLOW_UP,
 )  # fmt: skip
 HEADLINE = (
     "service_level", "abandon_rate", "asa", "aht", "fcr", "csat", "nps", "ces",

@@ -237,8 +237,11 @@ def _family_frame(
     return None if frame is None else frame.lazy()
 
 
-def _filtered(frame: pl.LazyFrame, where: Mapping[str, Sequence[object]]) -> pl.LazyFrame:
-    for column, allowed in where.items():
+def restrict(
+    frame: pl.LazyFrame | pl.DataFrame, where: Mapping[str, Sequence[object]] | None
+) -> pl.LazyFrame | pl.DataFrame:
+    """Rows whose every named dimension is one of the listed values (`where`)."""
+    for column, allowed in (where or {}).items():
         frame = frame.filter(pl.col(column).is_in(list(allowed)))
     return frame
 
@@ -307,7 +310,7 @@ def _family_rows(
     out: list[tuple[Kpi, pl.DataFrame]] = []
     flows = [k for k in kpis if not isinstance(k, Stock)]
     if frame is not None and flows:
-        frame = _filtered(frame, where)
+        frame = restrict(frame, where)
         present = set(frame.collect_schema().names())
         sums = _sums(frame, flows, **options)
         for kpi in flows:
@@ -315,7 +318,7 @@ def _family_rows(
             rows = _unavailable(kpi, missing, sums, by) if missing else _rows(kpi, sums, by)
             out.append((kpi, rows))
     for kpi in (k for k in kpis if isinstance(k, Stock) and backlog is not None):
-        rows = _stock_rows(kpi, _filtered(backlog.lazy(), where), by)
+        rows = _stock_rows(kpi, restrict(backlog.lazy(), where), by)
         if rows is not None:
             out.append((kpi, rows))
     return out

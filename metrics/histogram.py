@@ -27,6 +27,8 @@ HISTOGRAMS = {
     "handle": SECONDS_EDGES,
     "first_response": TICKET_EDGES,
     "resolution": TICKET_EDGES,
+    "first_response_business": TICKET_EDGES,
+    "resolution_business": TICKET_EDGES,
 }
 
 

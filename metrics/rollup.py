@@ -19,6 +19,7 @@ DIMENSIONS = ("queue", "team", "agent_id", "channel", "direction", "segment", "r
 KEYS = ("interval_start", *DIMENSIONS)
 # The survey's own fields win; the rated contact fills what the survey lacks.
 SURVEY_OWN = ("queue", "team", "agent_id", "channel")
+CSAT_SCALE, CES_SCALE = range(1, 6), range(1, 8)  # score distributions are counted per point
 
 
 def count(condition: pl.Expr, name: str) -> pl.Expr:
@@ -151,6 +152,8 @@ def _survey_measures() -> list[pl.Expr]:
         _sum(latest & ces.is_not_null(), (ces * ces).cast(pl.Float64), "ces_sq"),
         count(latest & pl.col("is_resolved").is_not_null(), "resolved_answered"),
         count(latest & pl.col("is_resolved"), "resolved_yes"),
+        *(count(latest & (csat == k), f"csat_{k}") for k in CSAT_SCALE),
+        *(count(latest & (ces == k), f"ces_{k}") for k in CES_SCALE),
     ]
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from metrics import histogram
+from metrics.business_hours import Calendar, business_seconds
 from metrics.rollup import count, interval_start
 
 DIMENSIONS = ("queue", "team", "agent_id", "channel", "priority", "category")
@@ -18,14 +19,18 @@ KEYS = ("interval_start", *DIMENSIONS)
 BACKLOG_KEYS = ("day", *DIMENSIONS)
 FOLLOW_UP = timedelta(hours=48)
 DONE = ("solved", "closed")
+ALWAYS_OPEN = Calendar((((0, 24 * 3600),),) * 7)
+# Default SLA targets in business hours (settings: sla_first_response_hours, …).
+SLA_FIRST_RESPONSE_HOURS, SLA_RESOLUTION_HOURS = 8.0, 40.0
 
 
 def _seconds(start: str, end: str) -> pl.Expr:
     return (pl.col(end) - pl.col(start)).dt.total_microseconds() / 1e6
 
 
-def _created_side() -> list[pl.Expr]:
+def _created_side(calendar: Calendar, sla_seconds: float) -> list[pl.Expr]:
     first_response = _seconds("created_at", "first_reply_at")
+    business = business_seconds(pl.col("created_at"), pl.col("first_reply_at"), calendar)
     replied = pl.col("first_reply_at").is_not_null()
     complaint = pl.col("is_complaint").fill_null(False)
     return [
@@ -34,18 +39,23 @@ def _created_side() -> list[pl.Expr]:
         count(replied, "first_response_n"),
         pl.when(replied).then(first_response).otherwise(0.0).alias("first_response_sum"),
         *histogram.buckets("first_response", first_response, replied),
+        *histogram.buckets("first_response_business", business, replied),
+        count(replied & (business <= sla_seconds), "sla_first_response_met"),
         count(complaint, "complaints"),
         count(complaint & (first_response <= FOLLOW_UP.total_seconds()), "complaints_answered"),
     ]
 
 
-def _solved_side() -> list[pl.Expr]:
+def _solved_side(calendar: Calendar, sla_seconds: float) -> list[pl.Expr]:
     resolution = _seconds("created_at", "solved_at")
+    business = business_seconds(pl.col("created_at"), pl.col("solved_at"), calendar)
     return [
         count(pl.lit(True), "tickets_solved"),
         count(pl.col("reopens") > 0, "tickets_reopened"),
         resolution.alias("resolution_sum"),
         *histogram.buckets("resolution", resolution, pl.lit(True)),
+        *histogram.buckets("resolution_business", business, pl.lit(True)),
+        count(business <= sla_seconds, "sla_resolution_met"),
     ]
 
 
@@ -56,14 +66,26 @@ def _within(column: str, span: tuple[datetime, datetime] | None) -> pl.Expr:
 
 
 def roll_up_tickets(
-    tickets: pl.LazyFrame, *, span: tuple[datetime, datetime] | None = None
+    tickets: pl.LazyFrame,
+    *,
+    span: tuple[datetime, datetime] | None = None,
+    calendar: Calendar = ALWAYS_OPEN,
+    sla_first_response_hours: float = SLA_FIRST_RESPONSE_HOURS,
+    sla_resolution_hours: float = SLA_RESOLUTION_HOURS,
 ) -> pl.LazyFrame:
-    """Interval sums of tickets created, and of tickets first solved, in `span`."""
+    """Interval sums of tickets created, and of tickets first solved, in `span`.
+
+    Business-hours durations and SLA attainment count open time on `calendar` only.
+    """
     created = tickets.filter(_within("created_at", span)).select(
-        interval_start("created_at"), *DIMENSIONS, *_created_side()
+        interval_start("created_at"),
+        *DIMENSIONS,
+        *_created_side(calendar, sla_first_response_hours * 3600),
     )
     solved = tickets.filter(_within("solved_at", span)).select(
-        interval_start("solved_at"), *DIMENSIONS, *_solved_side()
+        interval_start("solved_at"),
+        *DIMENSIONS,
+        *_solved_side(calendar, sla_resolution_hours * 3600),
     )
     both = pl.concat([created, solved], how="diagonal_relaxed")
     measures = [c for c in both.collect_schema().names() if c not in KEYS]

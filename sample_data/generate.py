@@ -61,6 +61,16 @@ DETAILS = (
 )
 WEEKLY = (1.25, 1.05, 1.0, 0.95, 0.9, 0.35, 0.0)  # Monday .. Sunday
 CHANNEL_MIX = (("voice", 0.72), ("chat", 0.18), ("sms", 0.10))
+# What complaint tickets are about (their category), with shares.
+COMPLAINT_KINDS = {
+    "wait time complaint": 0.28, "staff attitude": 0.2, "billing dispute": 0.18,
+    "refill delay complaint": 0.16, "pharmacy error": 0.12, "portal access": 0.06,
+}  # fmt: skip
+# Fictional personal details some customers write into comments (the ingest masks them).
+OVERSHARING = (
+    " Call me back on (555) 014-2231.", " My date of birth is 04/12/1961.",
+    " It is Rx #4412378.", " Member ID W123456789.", " Email me at pat.jones@example.com.",
+)  # fmt: skip
 THEMES: dict[str, tuple[str, str]] = {
     "hold": ("got through quickly", "waited on hold far too long"),
     "refill": ("my refill was ready the same day", "my refill was delayed again"),
@@ -610,7 +620,16 @@ def _ticket_people(ctx: Ctx, rng: np.random.Generator, queues: np.ndarray) -> di
     return {"queue": [QNAMES[q] for q in queues], "team": teams, "agent_id": agent}
 
 
-def _ticket_labels(rng: np.random.Generator, queues: np.ndarray, complaint: np.ndarray) -> dict:
+def _complaint_kinds(ctx: Ctx, n: int) -> np.ndarray:
+    """What each complaint is about (its own random stream, so other draws stay as they were)."""
+    rng = np.random.default_rng([ctx.seed, 6])
+    kinds, shares = zip(*COMPLAINT_KINDS.items(), strict=True)
+    return rng.choice(kinds, n, p=shares)
+
+
+def _ticket_labels(
+    rng: np.random.Generator, queues: np.ndarray, complaint: np.ndarray, kinds: np.ndarray
+) -> dict:
     """Priority, category and channel of each ticket."""
     n = len(queues)
     priority = np.where(
@@ -619,8 +638,8 @@ def _ticket_labels(rng: np.random.Generator, queues: np.ndarray, complaint: np.n
         rng.choice(["low", "normal", "high", "urgent"], n, p=[0.25, 0.55, 0.15, 0.05]),
     )
     category = [
-        ("complaint" if c else str(rng.choice(TOPICS[q])).lower())
-        for q, c in zip(queues, complaint, strict=True)
+        (str(k) if c else str(rng.choice(TOPICS[q])).lower())
+        for q, c, k in zip(queues, complaint, kinds, strict=True)
     ]
     channel = rng.choice(["email", "portal"], n, p=[0.65, 0.35])
     return {"priority": priority, "category": category, "channel": channel}
@@ -642,7 +661,7 @@ def _ticket_frame(
             **{f"_{k}": v for k, v in t.items()},
             "_created": created,
             "status": _ticket_status(t, d["reopens"] > 0, rng),
-            **_ticket_labels(rng, queues, complaint),
+            **_ticket_labels(rng, queues, complaint, _complaint_kinds(ctx, len(queues))),
             **_ticket_people(ctx, rng, queues),
             "is_complaint": complaint,
             "customer_key": keys,
@@ -748,6 +767,16 @@ def _comment(rng: np.random.Generator, queue: str, csat: float, wait: float) -> 
     return text[0].upper() + text[1:] + ("." if good else "!")
 
 
+def _overshare(comments: list[str | None], rng: np.random.Generator) -> list[str | None]:
+    """About 3% of comments also carry a (fictional) phone number, date of birth or id."""
+    extra = rng.choice(len(OVERSHARING), len(comments))
+    chosen = rng.random(len(comments)) < 0.03
+    return [
+        c + OVERSHARING[e] if c is not None and pick else c
+        for c, e, pick in zip(comments, extra, chosen, strict=True)
+    ]
+
+
 def _surveys(ctx: Ctx, contacts: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
     """Surveys sent after ~60% of rated interactions; 20–35% answered."""
     rng = np.random.default_rng([ctx.seed, 4])
@@ -766,6 +795,7 @@ def _surveys(ctx: Ctx, contacts: pl.DataFrame, tickets: pl.DataFrame) -> pl.Data
         else None
         for i in range(n)
     ]
+    comments = _overshare(comments, np.random.default_rng([ctx.seed, 7]))
     frame = base.with_columns(
         pl.Series("_sent", sent),
         pl.Series("_responded", np.where(answered, responded, np.nan)),

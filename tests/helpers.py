@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -194,3 +197,21 @@ def run_app(page: str | None = None, *, timeout: float = 60, **params: str):
         app.run()
     assert not app.exception, app.exception
     return app
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """CAREPULSE_* settings from `values` for a block (module fixtures: no monkeypatch there)."""
+    from carepulse import settings
+
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    settings.get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+        settings.get_settings.cache_clear()

@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 from metrics import catalog, histogram, repeats, rollup, schema, ticket_rollup
+from metrics.business_hours import Calendar
 from metrics.evaluate import evaluate
-from metrics.kpi import Kpi
+from metrics.kpi import Kpi, Stock
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # a Monday afternoon
 AS_OF = T0 + timedelta(days=60)  # every window long closed
@@ -583,6 +584,42 @@ def test_resolution_percentiles_use_the_first_solve():
         assert row["denominator"] == 3
 
 
+@covers("tickets_solved")
+def test_tickets_solved_counts_first_solves():
+    check(one("tickets_solved", roll_tickets(TICKETS)), 3, 3, 3)
+
+
+# Monday to Friday 09:00–17:00 UTC; T0 is Monday 14:00, so Monday has 3 open hours left.
+OFFICE = Calendar.of(
+    {d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")}, timezone="UTC"
+)
+
+
+@covers(
+    "first_response_business", "first_response_business_p90", "resolution_business",
+    "resolution_business_p90", "sla_first_response", "sla_resolution",
+)  # fmt: skip
+def test_business_hours_percentiles_and_sla_attainment():
+    rolled = ticket_rollup.roll_up_tickets(
+        TICKETS.lazy(), calendar=OFFICE, sla_first_response_hours=4, sla_resolution_hours=16
+    ).collect()
+    # Replies: Mon 16:00 (2 h), Tue 20:00 (Mon 3 h + Tue 8 h), Tue 00:00 (Mon 3 h).
+    replies = [2 * 3600.0, 11 * 3600.0, 3 * 3600.0]
+    # First solves: Mon 19:00 (3 h), Wed 06:00 (3 + 8 h), Fri 18:00 (3 + 8 + 8 + 8 + 8 h).
+    solves = [3 * 3600.0, 11 * 3600.0, 35 * 3600.0]
+    cases = [
+        ("first_response_business", replies, 0.5), ("first_response_business_p90", replies, 0.9),
+        ("resolution_business", solves, 0.5), ("resolution_business_p90", solves, 0.9),
+    ]  # fmt: skip
+    for key, values, q in cases:
+        row = one(key, {"tickets": rolled})
+        truth = true_quantile(values, q)
+        assert abs(row["value"] - truth) <= bucket_width(histogram.TICKET_EDGES, truth), key
+        assert row["denominator"] == 3
+    check(one("sla_first_response", {"tickets": rolled}), 2 / 3, 2, 3)  # 2 h and 3 h ≤ 4 h
+    check(one("sla_resolution", {"tickets": rolled}), 2 / 3, 2, 3)  # 3 h and 11 h ≤ 16 h
+
+
 @covers("solve_rate")
 def test_solve_rate():
     check(one("solve_rate", roll_tickets(TICKETS)), 3 / 5, 3, 5)
@@ -610,7 +647,7 @@ def test_complaint_follow_up_counts_only_complaints_whose_48_hours_passed():
     assert row["status"] == "missed"
 
 
-@covers("backlog", "backlog_over_48h")
+@covers("backlog", "backlog_over_48h", "backlog_under_24h", "backlog_24_48h")
 def test_backlog_by_local_day_with_age_buckets():
     zone = "America/New_York"
     start = datetime(2026, 3, 2, 14, tzinfo=UTC)  # 09:00 local, Monday 2 March
@@ -640,6 +677,9 @@ def test_backlog_by_local_day_with_age_buckets():
     assert {r["day"]: r["value"] for r in rows} == {d: v[0] for d, v in got.items()}
     over = one("backlog_over_48h", {}, backlog=backlog)  # a period: its last day
     assert over["value"] == 1
+    for key, place in (("backlog_under_24h", 1), ("backlog_24_48h", 2)):
+        rows = evaluate_one(key, {}, backlog=backlog, by=["day"])
+        assert {r["day"]: r["value"] for r in rows} == {d: v[place] for d, v in got.items()}
     whole = one("backlog", {}, backlog=backlog)
     assert whole["value"] == 2
 
@@ -656,7 +696,7 @@ def test_backlog_of_an_empty_period_is_na():
 # ---------------------------------------------------------------- zero denominators, status
 
 
-@pytest.mark.parametrize("key", sorted(ALL_KEYS - {"backlog", "backlog_over_48h"}))
+@pytest.mark.parametrize("key", sorted(k for k in ALL_KEYS if not isinstance(CATALOG[k], Stock)))
 def test_zero_denominator_is_null_and_na(key):
     frames = {
         "contacts": roll(schema.empty(schema.CONTACTS)),

@@ -17,7 +17,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from carepulse import formatting, selection, storage
+from carepulse import feedback, formatting, selection, storage
 from carepulse import settings as settings_module
 from carepulse.cli import main
 from carepulse.report import content, render, summary
@@ -99,7 +99,11 @@ def test_volume_sentence_counts_and_compares():
 def test_changes_and_targets_read_as_people_write_them():
     assert formatting.change(-0.0004, "percent") == "+0.0 pp"  # never "-0.0"
     assert formatting.change(0.012, "percent") == "+1.2 pp"
-    assert formatting.change(-75, "seconds") == "-1:15"
+    # the unit spelled out: a bare "-1:15" is easily read as hours
+    assert formatting.change(-75, "seconds") == "-1:15 min"
+    assert formatting.change(12.4, "seconds") == "+12 s"
+    assert formatting.change(-0.3, "seconds") == "+0 s"  # rounds to nothing: never "-0 s"
+    assert formatting.change(3725, "seconds") == "+1:02 h"
     assert formatting.goal(0.8, "percent", "higher") == "≥ 80.0 %"
     assert formatting.goal(30, "seconds", "lower") == "≤ 0:30"
 
@@ -189,8 +193,27 @@ def test_the_pdf_of_the_sample_centre(loaded, tmp_path, capsys):
     assert "Summary" in _text(out, 1) and "Headline KPIs" in _text(out, 1)
     assert "Trends" in _text(out, 2)
     assert "Top movers" in _text(out, 3) and "Queues" in _text(out, 3)
-    assert "Voice of the customer" in _text(out, 4)
-    assert "Appendix" in text and "Settings in effect" in _text(out, pages)
+    voice = _text(out, 4)
+    assert "Voice of the customer" in voice
+    # Themes and verbatims: every mentioned theme with its count, comments as stored (redacted:
+    # the sample centre's comments carry fictional e-mail addresses and phone numbers).
+    assert "Comment themes" in voice and "In their words" in voice
+    themes, quotes = feedback.summary(
+        storage.connect(settings_module.get_settings().database),
+        settings_module.get_settings(),
+        start=date(2026, 10, 1),
+        end=date(2026, 10, 31),
+    )
+    section = voice.split("Comment themes", 1)[1].split("In their words", 1)[0]
+    for row in themes.filter(pl.col("mentions") > 0).iter_rows(named=True):
+        line = next(li for li in section.splitlines() if li.strip().startswith(row["theme"][:10]))
+        assert formatting.count(row["mentions"]) in line, line
+    assert quotes.height and all(q[:20] in " ".join(voice.split()) for q in quotes["comment"])
+    assert not re.search(r"[\w.]+@[\w.]+\.\w+|\d{3}[-. ]\d{3}[-. ]\d{4}", text)
+    # The appendix ends the document: the settings table (its last row last) may start a page
+    # earlier.
+    assert "Appendix" in text and "Target overrides" in _text(out, pages)
+    assert "Settings in effect" in _text(out, pages - 1) + _text(out, pages)
     # The cover: centre, period (October 2026, the last full month before 21 Nov), comparison.
     assert "CarePulse patient services" in text
     assert "01 Oct 2026 – 31 Oct 2026 (last month)" in text

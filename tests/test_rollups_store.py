@@ -51,7 +51,12 @@ def _in_memory(engine: sa.Engine) -> dict[str, pl.DataFrame]:
             fcr_window=timedelta(hours=settings.fcr_window_hours),
         ),
         "survey_intervals": rollup.roll_up_surveys(facts["survey_responses"], facts["contacts"]),
-        "ticket_intervals": ticket_rollup.roll_up_tickets(facts["tickets"]),
+        "ticket_intervals": ticket_rollup.roll_up_tickets(
+            facts["tickets"],
+            calendar=settings.calendar,
+            sla_first_response_hours=settings.sla_first_response_hours,
+            sla_resolution_hours=settings.sla_resolution_hours,
+        ),
         "ticket_backlog": ticket_rollup.roll_up_backlog(
             facts["tickets"],
             first=first,

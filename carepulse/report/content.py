@@ -8,9 +8,27 @@ import plotly.graph_objects as go
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from carepulse import charts, formatting, glossary, insights, periods, query, selection, storage
+from carepulse import (
+    charts,
+    feedback,
+    formatting,
+    glossary,
+    insights,
+    periods,
+    query,
+    selection,
+    storage,
+)
 from carepulse.report import summary
-from carepulse.report.tables import Cell, Table, kpi_table, movers_table, queue_table
+from carepulse.report.tables import (
+    Cell,
+    Table,
+    kpi_table,
+    movers_table,
+    queue_table,
+    themes_table,
+    verbatims_table,
+)
 from carepulse.selection import Filters
 from carepulse.settings import Settings
 from metrics.catalog import HEADLINE
@@ -57,12 +75,14 @@ class Report:
 
 
 def voice_extras(engine: Engine, settings: Settings, f: Filters) -> list[Table]:
-    """Themes and redacted verbatims for the voice-of-the-customer section (issue 8 fills it).
-
-    Return Tables (e.g. theme, volume, NPS, effect; score, queue, redacted comment): the
-    template prints each after the survey KPIs, escaping every cell.
-    """
-    return []
+    """Comment themes with their effects and a few redacted verbatims of the selection."""
+    themes, quotes = feedback.summary(
+        engine, settings, start=f.period.start, end=f.period.end, where=f.where_dict()
+    )
+    return [
+        themes_table("Comment themes", themes, settings.small_sample),
+        verbatims_table("In their words", quotes, settings.timezone),
+    ]
 
 
 def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "") -> Report:

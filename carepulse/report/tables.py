@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from carepulse import formatting, insights
+from carepulse import tables as dashboard_tables
 from metrics.kpi import Kpi
 
 STATUS = {
@@ -121,3 +122,36 @@ def movers_table(title: str, movers: pl.DataFrame, catalog: dict[str, Kpi], vers
     columns = ("KPI", "Where", versus.capitalize(), "Now", "Change", "Reading")
     empty = f"No headline KPI changed significantly against the {versus}."
     return Table(title, columns, tuple(body), (False, False, True, True, True, False), empty=empty)
+
+
+THEME_COLUMNS = ("Theme", "Comments", "Share", "NPS with it", "NPS effect (95 % interval)",
+                 "CSAT effect (95 % interval)", "Reading")  # fmt: skip
+
+
+def themes_table(title: str, themes: pl.DataFrame, small: int) -> Table:
+    """The comment themes with their volume and effect, as the Voice page words them."""
+    mentioned = themes.filter(pl.col("mentions") > 0) if themes.height else themes
+    shown = dashboard_tables.themes(mentioned, small)
+    body = tuple(tuple(Cell(r[c]) for c in THEME_COLUMNS) for r in shown.iter_rows(named=True))
+    notes = ("Effect: the score of comments with the theme minus those without it.",)
+    numeric = (False, True, True, True, True, True, False)
+    empty = "No comments in this period."
+    return Table(title, THEME_COLUMNS, body, numeric, notes, empty=empty, kind="themes")
+
+
+def verbatims_table(title: str, quotes: pl.DataFrame, timezone: str) -> Table:
+    """A few comments, one per leading theme, as stored: redacted at ingest."""
+    body = []
+    for r in quotes.iter_rows(named=True):
+        scores = [f"{name.upper()} {r[name]}" for name in ("csat", "nps") if r[name] is not None]
+        body.append(
+            (
+                Cell(formatting.local(r["counted_at"], timezone)[:10]),
+                Cell(", ".join(r["themes"]) or formatting.DASH),
+                Cell(" · ".join(scores) or formatting.DASH),
+                Cell(r["queue"] or formatting.DASH),
+                Cell(r["comment"]),
+            )
+        )
+    columns = ("Day", "Theme", "Score", "Queue", "Comment (redacted)")
+    return Table(title, columns, tuple(body), empty="No comments in this period.", kind="quotes")
