@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,16 @@ from carepulse.settings import get_settings
 
 DIMENSIONS = {"queue": "Queues", "team": "Teams", "channel": "Channels", "segment": "Segments"}
 DEFAULT_PRESET, DEFAULT_COMPARE = "last-4-weeks", "previous"
+# Dimensions a drill path can step through, in the order a team lead usually goes down.
+STEPS = {
+    "queue": "Queue", "team": "Team", "agent_id": "Agent",
+    "channel": "Channel", "segment": "Segment", "reason": "Reason",
+}  # fmt: skip
+CONTACTS = "contacts"  # the last step of every path: the contacts themselves
+# Drill state in the URL besides the shared filters: the path (`step=queue:Refills`, repeated),
+# the next split (`by`), the contacts page and the one contact opened.
+DRILL_PARAMS = ("step", "by", "page", "contact")
+Step = tuple[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,21 @@ class Filters:
 
     def where_dict(self) -> dict[str, list[str]]:
         return {column: list(values) for column, values in self.where}
+
+    def restricted(self, column: str, values: Sequence[str | None]) -> Filters:
+        """These filters keeping only `values` of a dimension (None: unset), within what they
+        already allow."""
+        where = dict(self.where)
+        allowed = where.get(column)
+        where[column] = tuple(v for v in values if allowed is None or v in allowed)
+        return replace(self, where=tuple(where.items()))
+
+    def within(self, path: Sequence[Step]) -> Filters:
+        """These filters narrowed to a drill path: each step keeps one value."""
+        narrowed = self
+        for column, value in path:
+            narrowed = narrowed.restricted(column, (value,))
+        return narrowed
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -135,3 +161,63 @@ def _mirror(preset: str, compare: str, where: list[tuple[str, tuple[str, ...]]])
         st.query_params.pop(column, None)
     for column, values in where:
         st.query_params[column] = list(values)
+
+
+def path() -> tuple[Step, ...]:
+    """The drill path in the URL; unknown dimensions and repeated ones are dropped."""
+    steps: list[Step] = []
+    for text in st.query_params.get_all("step"):
+        column, _, value = text.partition(":")
+        if column in STEPS and column not in (c for c, _ in steps):
+            steps.append((column, value or None))  # an empty value is the unset group
+    return tuple(steps)
+
+
+def next_steps(steps: Sequence[Step]) -> list[str]:
+    """What the next split can be: the dimensions not yet in the path, then the contacts."""
+    taken = {column for column, _ in steps}
+    return [c for c in STEPS if c not in taken] + [CONTACTS]
+
+
+def split(steps: Sequence[Step]) -> str:
+    """The next split named in the URL, else the next of queue → team → agent → contacts."""
+    choices = next_steps(steps)
+    wanted = st.query_params.get("by")
+    if wanted in choices:
+        return wanted
+    return next((c for c in ("queue", "team", "agent_id") if c in choices), CONTACTS)
+
+
+def go(steps: Sequence[Step], *, by: str | None = None, contact: str | None = None) -> None:
+    """Put a drill state into the URL (the contacts page starts again at 1)."""
+    for name in DRILL_PARAMS:
+        st.query_params.pop(name, None)
+    if steps:
+        st.query_params["step"] = [f"{column}:{value or ''}" for column, value in steps]
+    if by:
+        st.query_params["by"] = by
+    if contact:
+        st.query_params["contact"] = contact
+
+
+def choice(
+    label: str,
+    options: Sequence[str],
+    param: str,
+    *,
+    default: str | None = None,
+    format_func: Callable[[str], str] = str,
+) -> str:
+    """A select box whose choice lives in the URL as `param` (so links and clicks can set it)."""
+    wanted = st.query_params.get(param)
+    if wanted not in options:
+        wanted = default if default in options else options[0]
+    picked = st.selectbox(
+        label,
+        options,
+        index=list(options).index(wanted),
+        format_func=format_func,
+        key=f"{param}:{wanted}",  # a new widget when the URL names another choice
+    )
+    st.query_params[param] = picked
+    return picked

@@ -117,16 +117,16 @@ def attention(
     )
 
 
-def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str]) -> None:
-    """Daily trend charts of the chosen KPIs, two per row."""
+def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str], *, per_row: int = 2) -> None:
+    """Daily trend charts of the chosen KPIs, `per_row` to a row."""
     daily = ui.kpis(f, by=("day",), keys=keys)
-    columns = st.columns(2)
+    columns = st.columns(per_row)
     for i, key in enumerate(keys):
         series = daily.filter(pl.col("kpi") == key).sort("day")
         if series["value"].is_null().all():
-            columns[i % 2].caption(f"{catalog[key].label}: no values in this period.")
+            columns[i % per_row].caption(f"{catalog[key].label}: no values in this period.")
             continue
         limited = compare.control_limits(series, catalog[key])
-        columns[i % 2].plotly_chart(
+        columns[i % per_row].plotly_chart(
             charts.trend(limited, catalog[key]), width="stretch", key=f"trend-{key}"
         )

@@ -10,7 +10,9 @@ import polars as pl
 from metrics import histogram, rollup, stats, ticket_rollup
 from metrics.kpi import Better, Family, Interval, Kpi, Measure, Percentile, Ratio, Stock, Total
 
-TIME_GRAINS = ("interval", "hour", "day", "week", "month", "weekday", "hour_of_day")
+TIME_GRAINS = (
+    "interval", "half_hour", "hour", "day", "week", "month", "weekday", "hour_of_day",
+)  # fmt: skip
 DIMENSIONS = {
     Family.CONTACTS: rollup.DIMENSIONS,
     Family.SURVEYS: rollup.DIMENSIONS,
@@ -40,6 +42,7 @@ def time_grain(grain: str, timezone: str, column: str = "interval_start") -> pl.
     local = pl.col(column).dt.convert_time_zone(timezone)
     grains = {
         "interval": lambda: local,
+        "half_hour": lambda: local.dt.truncate("30m"),
         "hour": lambda: local.dt.truncate("1h"),
         "day": lambda: local.dt.date(),
         "week": lambda: local.dt.truncate("1w").dt.date(),
@@ -236,8 +239,9 @@ def _family_frame(
 
 
 def _filtered(frame: pl.LazyFrame, where: Mapping[str, Sequence[object]]) -> pl.LazyFrame:
+    """Rows whose dimension is one of the allowed values; None in the list keeps unset ones."""
     for column, allowed in where.items():
-        frame = frame.filter(pl.col(column).is_in(list(allowed)))
+        frame = frame.filter(pl.col(column).is_in(list(allowed), nulls_equal=True))
     return frame
 
 
