@@ -3,13 +3,11 @@ contacts before and after it, its survey answers and the customer's tickets."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import polars as pl
 import streamlit as st
 
-from carepulse import breakdown, contacts, formatting, ui
-from carepulse.filters import CONTACTS, Filters, Step
+from carepulse import contacts, formatting, ui
+from carepulse.filters import Filters
 from carepulse.settings import get_settings
 
 CHAIN_COLUMNS = ["Relation", "Time", "Record", "Queue", "Agent", "Channel", "Outcome", "Detail"]
@@ -46,48 +44,44 @@ def fields(contact: dict) -> pl.DataFrame:
     return pl.DataFrame({"Field": list(rows), "Value": values})
 
 
-def _legs(frame: pl.DataFrame) -> pl.DataFrame:
+def _linked(
+    frame: pl.DataFrame, relation: pl.Expr, at: pl.Expr, record: str, outcome: pl.Expr,
+    detail: pl.Expr,
+) -> pl.DataFrame:  # fmt: skip
+    """Linked records of any kind as rows of the chain table (`_at`: when, in UTC)."""
     return frame.select(
-        pl.col("relation").alias("Relation"),
-        pl.col("arrived_at").alias("_at"),
-        pl.col("contact_id").alias("Record"),
+        relation.alias("Relation"),
+        at.alias("_at"),
+        pl.col(record).alias("Record"),
         pl.col("queue").alias("Queue"),
         pl.col("agent_id").alias("Agent"),
         pl.col("channel").alias("Channel"),
-        pl.col("outcome").alias("Outcome"),
-        pl.col("reason").alias("Detail"),
+        outcome.alias("Outcome"),
+        detail.alias("Detail"),
     )
 
 
+def _legs(frame: pl.DataFrame) -> pl.DataFrame:
+    columns = pl.col("relation"), pl.col("arrived_at"), pl.col("outcome"), pl.col("reason")
+    relation, at, outcome, detail = columns
+    return _linked(frame, relation, at, "contact_id", outcome, detail)
+
+
 def _surveys(frame: pl.DataFrame) -> pl.DataFrame:
-    scores = pl.concat_str(
-        [pl.format(f"{name} {{}}", pl.col(c)) for c, name in (("csat", "CSAT"), ("nps", "NPS"),
-         ("ces", "CES"))] + [pl.col("comment")],
-        separator=" · ", ignore_nulls=True,
-    )  # fmt: skip
-    return frame.select(
-        pl.format("survey of {}", "contact_id").alias("Relation"),
-        pl.coalesce("responded_at", "sent_at").alias("_at"),
-        pl.col("response_id").alias("Record"),
-        pl.col("queue").alias("Queue"),
-        pl.col("agent_id").alias("Agent"),
-        pl.col("channel").alias("Channel"),
-        pl.when(pl.col("responded_at").is_null()).then(pl.lit("sent, no answer"))
-        .otherwise(pl.lit("answered")).alias("Outcome"),
-        scores.alias("Detail"),
-    )  # fmt: skip
+    named = (("csat", "CSAT"), ("nps", "NPS"), ("ces", "CES"))
+    parts = [pl.format(f"{name} {{}}", pl.col(c)) for c, name in named] + [pl.col("comment")]
+    scores = pl.concat_str(parts, separator=" · ", ignore_nulls=True)
+    unanswered = pl.col("responded_at").is_null()
+    outcome = pl.when(unanswered).then(pl.lit("sent, no answer")).otherwise(pl.lit("answered"))
+    relation = pl.format("survey of {}", "contact_id")
+    at = pl.coalesce("responded_at", "sent_at")
+    return _linked(frame, relation, at, "response_id", outcome, scores)
 
 
 def _tickets(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select(
-        pl.lit("ticket of the customer").alias("Relation"),
-        pl.col("created_at").alias("_at"),
-        pl.col("ticket_id").alias("Record"),
-        pl.col("queue").alias("Queue"),
-        pl.col("agent_id").alias("Agent"),
-        pl.col("channel").alias("Channel"),
-        pl.col("status").alias("Outcome"),
-        pl.col("category").alias("Detail"),
+    relation = pl.lit("ticket of the customer")
+    return _linked(
+        frame, relation, pl.col("created_at"), "ticket_id", pl.col("status"), pl.col("category")
     )
 
 
@@ -108,7 +102,7 @@ def chain(contact: dict, where: dict) -> pl.DataFrame:
     return both.with_columns(local.alias("Time")).select(CHAIN_COLUMNS)
 
 
-def show(opened: str, steps: Sequence[Step], scope: Filters) -> None:
+def show(opened: str, scope: Filters) -> None:
     """The contact named `source:contact_id` in the URL, with its chain."""
     source, _, contact_id = opened.partition(":")
     where = scope.where_dict()
@@ -120,7 +114,8 @@ def show(opened: str, steps: Sequence[Step], scope: Filters) -> None:
         top = st.container(horizontal=True, vertical_alignment="center")
         top.subheader(f"Contact {contact_id}", anchor=False)
         if top.button("Back to the list", icon=":material/close:", key="close-contact"):
-            breakdown.go(steps, by=CONTACTS)
+            st.query_params.pop("contact", None)
+            st.rerun()
         rows = fields(contact)
         half = (rows.height + 1) // 2
         wide = {"Value": st.column_config.TextColumn(width="large")}

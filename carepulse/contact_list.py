@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from carepulse import breakdown, contact_detail, contacts, exports, formatting, ui
-from carepulse.filters import CONTACTS, Filters, Step
+from carepulse.filters import Filters, Step
 from carepulse.settings import get_settings
 
 PAGE_SIZE = 50
@@ -112,7 +112,7 @@ def view(f: Filters, steps: Sequence[Step], scope: Filters) -> None:
         ui.stop_with("No contacts in this selection.", hint="Go back up or widen the period.")
     opened = st.query_params.get("contact")
     if opened:
-        contact_detail.show(opened, steps, scope)
+        contact_detail.show(opened, scope)
     pages = math.ceil(total / PAGE_SIZE)
     wanted = _page_number(pages)
     frame = _page(url, *period, f.where, PAGE_SIZE, (wanted - 1) * PAGE_SIZE, version)
@@ -125,13 +125,14 @@ def view(f: Filters, steps: Sequence[Step], scope: Filters) -> None:
     st.caption(text)
     clocks = {n: st.column_config.NumberColumn(n, format="compact") for n in DURATIONS.values()}
     picked = st.dataframe(
-        shown, key=breakdown.key(steps, "contacts", str(wanted)), on_select="rerun",
+        shown, key=breakdown.key(steps, "contacts", str(wanted), opened or ""), on_select="rerun",
         selection_mode="single-row", hide_index=True, placeholder=formatting.DASH,
         column_config=clocks,
     )  # fmt: skip
-    if picked.selection.rows:
+    if picked.selection.rows:  # a new widget per contact opened, so this is a new choice
         row = frame.row(picked.selection.rows[0], named=True)
-        breakdown.go(steps, by=CONTACTS, contact=f"{row['source']}:{row['contact_id']}")
+        st.query_params["contact"] = f"{row['source']}:{row['contact_id']}"
+        st.rerun()
     _pager(pages, wanted)
     st.download_button(
         "Download these contacts (CSV)",

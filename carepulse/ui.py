@@ -82,7 +82,7 @@ def filters() -> Filters:
     return sidebar(store(), version(get_settings().database))
 
 
-@st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=8)
+@st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=4)
 def _frames(
     url: str, start: date, end: date, thresholds: str, data_version: int
 ) -> dict[str, pl.DataFrame]:

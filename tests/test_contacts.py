@@ -3,6 +3,8 @@ PostgreSQL): the SQL issued, paging, repeat flags, survey scores, a contact's ch
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import sqlalchemy as sa
@@ -183,3 +185,24 @@ def test_the_store_has_indexes_for_the_chain_lookups(engine):
     for table, columns in storage.LOOKUPS.items():
         for column in columns:
             assert (table, (column,)) in indexed
+
+
+def test_the_csv_of_a_list_is_safe_and_holds_only_hashed_customers(engine, tmp_path):
+    from carepulse import contact_list
+
+    risky = contact("x1", reason='=HYPERLINK("http://evil.example","refill")',
+                    customer_key="+1 (555) 010-0199", queue="-Refills")  # fmt: skip
+    path = write_csv(tmp_path / "risky.csv", [risky], [*HEADERS, "reason"])
+    assert ingest(path, engine=engine, settings=get_settings()).status == "committed"
+    stored = contacts.one(engine, "canonical", "x1", {})["customer_key"]
+    assert len(stored) == 32 and "555" not in stored  # the ingest kept only the keyed hash
+    shown = contact_list.listing(_page(engine, where={}))
+    text = contact_list.for_csv(shown).decode("utf-8-sig")
+    header, row = csv.reader(io.StringIO(text))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Time"] == "2024-03-04 09:00:00"  # 14:00 UTC in New York (EST)
+    assert cells["Queue"] == "'-Refills"
+    assert cells["Reason"] == "'" + risky["reason"]
+    assert cells["Customer (hashed)"] == stored
+    assert "010-0199" not in text and "5550100199" not in text
+    assert cells["Wait (s)"] == "20" and cells["Talk (s)"] == "300"
