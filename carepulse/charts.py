@@ -183,7 +183,7 @@ def bars(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
         figure.add_vline(x=target[0] * factor, line={"dash": "dash", "color": NEUTRAL},
                          annotation_text="target", annotation_position="top")  # fmt: skip
     values = [v * factor for v in frame["value"].to_list()] or [0.0]
-    room = 0.35 * (max(values) - min(min(values), 0) or 1)  # for the value labels outside
+    room = 0.5 * (max(values) - min(min(values), 0) or 1)  # for the value labels outside
     low = min(min(values), 0) - (room if min(values) < 0 else 0)
     figure.update_xaxes(title_text=title, tickformat=ticks, range=[low, max(max(values), 0) + room])
     figure.update_yaxes(type="category", automargin=True)
@@ -197,7 +197,8 @@ def grid(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
     factor, title, ticks = scale(kpi.unit, frame["value"])
     children = frame.select("row", column).unique().sort("row")
     rows, names = children["row"].to_list(), _labels(children[column].to_list(), unset)
-    days = sorted(frame["day"].unique().to_list())
+    # every day from the first to the last, so a day without contacts stays an empty column
+    days = pl.date_range(frame["day"].min(), frame["day"].max(), eager=True).to_list()
     z = [[None] * len(days) for _ in rows]
     for cell in frame.filter(pl.col("value").is_not_null()).iter_rows(named=True):
         z[rows.index(cell["row"])][days.index(cell["day"])] = cell["value"] * factor
@@ -243,16 +244,17 @@ def distribution(
                                "barmode": "group", "bargap": 0.15})  # fmt: skip
     for i, (name, frame) in enumerate(series.items()):
         part = frame.slice(first, last - first + 1)
-        labels = [_bucket(lo, hi) for lo, hi in zip(part["low"], part["high"], strict=True)]
+        ranges = [_bucket(lo, hi) for lo, hi in zip(part["low"], part["high"], strict=True)]
         figure.add_bar(
-            x=labels,
+            x=[formatting.duration(low) for low in part["low"]],  # each bar from its lower edge
             y=(part["share"] * 100).to_list(),
             name=name,
+            customdata=ranges,
             marker={"color": [PALETTE[0], "#BBBBBB"][i % 2]},
-            hovertemplate=f"{name}, %{{x}}: %{{y:.1f}} %<extra></extra>",
+            hovertemplate=f"{name}, %{{customdata}}: %{{y:.1f}} %<extra></extra>",
         )
     figure.update_yaxes(title_text="% of contacts", tickformat=".0f")
-    figure.update_xaxes(title_text=axis, type="category")
+    figure.update_xaxes(title_text=axis, type="category", tickangle=0)
     return figure
 
 

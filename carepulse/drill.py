@@ -27,6 +27,15 @@ def crumb(step: Step) -> str:
     return f"{STEPS[column]}: {label(column, value)}"
 
 
+def suppressed(frame: pl.DataFrame, kpis: dict[str, Kpi]) -> pl.DataFrame:
+    """Survey KPIs below the small-sample limit without a value or numerator (an agent's,
+    METRICS.md); n, the status and its note say why."""
+    surveys = [key for key, kpi in kpis.items() if kpi.survey]
+    hide = pl.col("kpi").is_in(surveys) & (pl.col("status") == "small sample")
+    hidden = ("value", "numerator", "ci_low", "ci_high", "variance")
+    return frame.with_columns(pl.when(~hide).then(pl.col(c)).alias(c) for c in hidden)
+
+
 def shown(value: float | None, unit: Unit) -> float | timedelta | None:
     """A KPI value in the unit a table column shows and sorts it in."""
     if value is None:

@@ -197,11 +197,12 @@ def _status(kpi: Kpi, small_sample: int) -> pl.Expr:
 def _note(kpi: Kpi, small_sample: int) -> pl.Expr:
     window = kpi.window if isinstance(kpi, Ratio) else None
     empty = "window not closed yet" if window else "nothing to count in this selection"
+    n = pl.col("denominator")
     return (
         pl.when(pl.col("value").is_null())
         .then(pl.lit(empty))
         .when(pl.col("status") == "small sample")
-        .then(pl.format(f"fewer than {small_sample} responses ({{}})", pl.col("denominator")))
+        .then(pl.format(f"fewer than {small_sample} responses ({{}})", n.cast(pl.Int64)))
         .when(pl.col("provisional"))
         .then(pl.lit(f"provisional: the latest ones wait for their {WINDOWS.get(window)} to close"))
     )

@@ -32,9 +32,11 @@ card = scorecard.table(
     kpis,
     agent,
 )
-st.dataframe(card, hide_index=True, height="content")
+wide = {"Status": st.column_config.TextColumn(width="large")}
+st.dataframe(card, hide_index=True, height="content", column_config=wide)
+named = peers["agent_id"].drop_nulls().n_unique()
 st.caption(
-    f"Peers: the {peers['agent_id'].n_unique()} agents who worked the same queues, ranked on "
+    f"Peers: the {named} agents who worked the same queues, ranked on "
     f"their contacts there (1 = best). Survey figures below {ui.small_sample()} answers are "
     "not shown. 'Against the team' is a significance test at 5 %."
 )
@@ -47,7 +49,7 @@ shares = {
     agent: scorecard.shares(ui.distribution(mine, "handle")),
     f"Team {team}": scorecard.shares(ui.distribution(f.restricted("team", [team]), "handle")),
 }
-right.plotly_chart(charts.distribution(shares, title="Handle time", axis="handle time (m:ss)"))
+right.plotly_chart(charts.distribution(shares, title="Handle time", axis="handle time from (m:ss)"))
 
 st.subheader("What customers said about this agent")
 said = contact_list.comments(mine)

@@ -3,7 +3,7 @@ to the contacts behind a figure; the path lives in the URL."""
 
 import streamlit as st
 
-from carepulse import breakdown, contact_list, filters, intervals, ui, widgets
+from carepulse import breakdown, contact_list, drill, filters, intervals, ui, widgets
 from carepulse.filters import CONTACTS
 from metrics.catalog import HEADLINE
 
@@ -24,7 +24,10 @@ if current["value"].is_null().all():
         "No contacts or surveys in this selection.",
         hint="Go back up the path, widen the period or the sidebar filters.",
     )
-widgets.tiles(current, ui.kpis(level, keys=HEADLINE, before=True), ui.catalog(), HEADLINE)
+before = ui.kpis(level, keys=HEADLINE, before=True)
+if any(column == "agent_id" for column, _ in steps):  # an agent's small samples: no figure
+    current, before = (drill.suppressed(k, ui.catalog()) for k in (current, before))
+widgets.tiles(current, before, ui.catalog(), HEADLINE)
 
 wanted = st.query_params.get("view", "split")
 view = st.segmented_control(

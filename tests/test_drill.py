@@ -144,3 +144,12 @@ def test_shown_values_use_the_units_a_table_sorts_by():
     assert drill.shown(305.4, CATALOG["aht"].unit) == timedelta(seconds=305)
     assert drill.shown(31.6, CATALOG["nps"].unit) == 32
     assert drill.shown(None, CATALOG["nps"].unit) is None
+
+
+def test_small_survey_samples_lose_their_value_but_keep_the_reason():
+    rows = drill.suppressed(_evaluated(), CATALOG)
+    csat = rows.filter(pl.col("kpi") == "csat").row(0, named=True)
+    assert csat["value"] is None and csat["status"] == "small sample"
+    assert csat["note"] == "fewer than 30 responses (3)"
+    # contact KPIs and survey KPIs with enough answers keep theirs
+    assert rows.filter(pl.col("kpi") == "service_level")["value"][0] == 150 / 200
