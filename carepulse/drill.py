@@ -30,6 +30,8 @@ def crumb(step: Step) -> str:
 def suppressed(frame: pl.DataFrame, kpis: dict[str, Kpi]) -> pl.DataFrame:
     """Survey KPIs below the small-sample limit without a value or numerator (an agent's,
     METRICS.md); n, the status and its note say why."""
+    if frame.is_empty():  # no comparison period
+        return frame
     surveys = [key for key, kpi in kpis.items() if kpi.survey]
     hide = pl.col("kpi").is_in(surveys) & (pl.col("status") == "small sample")
     hidden = ("value", "numerator", "ci_low", "ci_high", "variance")

@@ -86,6 +86,12 @@ def table(
     return pl.DataFrame(out)
 
 
+def worked(handled: pl.DataFrame, column: str) -> list[str | None]:
+    """The values of `column` that handled contacts (a `handled` KPI frame), most first."""
+    rows = handled.filter(pl.col("value") > 0).sort("value", descending=True, maintain_order=True)
+    return rows[column].to_list()
+
+
 def shares(counts: pl.DataFrame) -> pl.DataFrame:
     """Histogram counts as shares of their total (0 where there is nothing)."""
     total = counts["count"].sum()

@@ -1,6 +1,5 @@
 """Agents: one agent's scorecard against target, team and centre, and the team compared."""
 
-import polars as pl
 import streamlit as st
 
 from carepulse import breakdown, charts, contact_list, filters, scorecard, ui, widgets
@@ -12,18 +11,17 @@ if not ui.has_data():
 ui.period_caption(f)
 catalog = ui.catalog()
 handled = ui.kpis(f, by=("agent_id",), keys=("handled",))
-agents = sorted(handled.filter(pl.col("value") > 0)["agent_id"].drop_nulls().to_list())
+agents = sorted(a for a in scorecard.worked(handled, "agent_id") if a is not None)
 if not agents:
     ui.stop_with("No agent handled contacts in this selection.", hint="Widen the period.")
 agent = filters.choice("Agent", agents, "agent")
 mine = f.restricted("agent_id", [agent])
-teams = ui.kpis(mine, by=("team",), keys=("handled",)).sort("value", descending=True)
-team = teams["team"][0]
-queues = ui.kpis(mine, by=("queue",), keys=("handled",)).filter(pl.col("value") > 0)["queue"]
+team = scorecard.worked(ui.kpis(mine, by=("team",), keys=("handled",)), "team")[0]
+queues = scorecard.worked(ui.kpis(mine, by=("queue",), keys=("handled",)), "queue")
 st.caption(f"Team **{team}** · queues worked: {', '.join(q or '(not set)' for q in queues)}")
 
 kpis = [catalog[k] for k in scorecard.KPIS]
-peers = ui.kpis(f.restricted("queue", queues.to_list()), by=("agent_id",), keys=scorecard.KPIS)
+peers = ui.kpis(f.restricted("queue", queues), by=("agent_id",), keys=scorecard.KPIS)
 card = scorecard.table(
     ui.kpis(mine, keys=scorecard.KPIS),
     ui.kpis(f.restricted("team", [team]), keys=scorecard.KPIS),
@@ -34,7 +32,7 @@ card = scorecard.table(
 )
 wide = {"Status": st.column_config.TextColumn(width="large")}
 st.dataframe(card, hide_index=True, height="content", column_config=wide)
-named = peers["agent_id"].drop_nulls().n_unique()
+named = len(set(peers["agent_id"]) - {None})
 st.caption(
     f"Peers: the {named} agents who worked the same queues, ranked on "
     f"their contacts there (1 = best). Survey figures below {ui.small_sample()} answers are "
@@ -59,7 +57,8 @@ else:
     st.dataframe(said, hide_index=True, width="stretch")
 
 st.subheader("Team comparison")
-names = ui.kpis(f, by=("team",), keys=("handled",))["team"].drop_nulls().sort().to_list()
+teams = scorecard.worked(ui.kpis(f, by=("team",), keys=("handled",)), "team")
+names = sorted(t for t in teams if t is not None)
 chosen = filters.choice("Team", names, "of_team", default=team)
 crew = f.restricted("team", [chosen])
 kids = ui.kpis(crew, by=("agent_id",), keys=breakdown.KPIS)

@@ -153,3 +153,9 @@ def test_small_survey_samples_lose_their_value_but_keep_the_reason():
     assert csat["note"] == "fewer than 30 responses (3)"
     # contact KPIs and survey KPIs with enough answers keep theirs
     assert rows.filter(pl.col("kpi") == "service_level")["value"][0] == 150 / 200
+    assert drill.suppressed(pl.DataFrame(), CATALOG).is_empty()  # no comparison period
+
+
+def test_what_an_agent_worked_comes_most_first_without_empty_groups():
+    handled = pl.DataFrame({"queue": ["A", "B", "C", None], "value": [2.0, 0.0, 5.0, 1.0]})
+    assert scorecard.worked(handled, "queue") == ["C", "A", None]
