@@ -33,9 +33,9 @@ def rank(peers: pl.DataFrame, kpi: Kpi, agent: str) -> str:
     return f"{int(ahead.sum()) + 1} of {rows.height}"
 
 
-def _status(row: dict) -> str:
+def _status(row: dict, small_sample: int) -> str:
     if row["status"] == "small sample":
-        return f"not shown: {row['note']}"
+        return f"not shown: under {small_sample} answers"
     return STATUS.get(row["status"], row["status"])
 
 
@@ -55,6 +55,8 @@ def table(
     peers: pl.DataFrame,
     kpis: Sequence[Kpi],
     agent_id: str,
+    *,
+    small_sample: int,
 ) -> pl.DataFrame:
     """One row per KPI: the agent's value (survey KPIs below the small-sample limit are not
     shown), n, target, status, the team's and the centre's values, whether the agent differs
@@ -76,11 +78,11 @@ def table(
                 "Agent": text,
                 "n": formatting.count(row["denominator"]),
                 "Target": "" if target is None else formatting.value(target, kpi.unit),
-                "Status": _status(row),
+                "Status": _status(row, small_sample),
                 "Team": formatting.value(others[0].get(kpi.key), kpi.unit),
                 "Centre": formatting.value(others[1].get(kpi.key), kpi.unit),
-                "Against the team": "" if hidden else _against(row, kpi),
-                "Rank among peers": "" if hidden else rank(peers, kpi, agent_id),
+                "vs team": "" if hidden else _against(row, kpi),
+                "Peer rank": "" if hidden else rank(peers, kpi, agent_id),
             }
         )
     return pl.DataFrame(out)

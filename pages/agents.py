@@ -29,14 +29,15 @@ card = scorecard.table(
     peers,
     kpis,
     agent,
+    small_sample=ui.small_sample(),
 )
-wide = {"Status": st.column_config.TextColumn(width="large")}
-st.dataframe(card, hide_index=True, height="content", column_config=wide)
+status = {"Status": st.column_config.TextColumn(width="medium")}
+st.dataframe(card, hide_index=True, height="content", column_config=status)
 named = len(set(peers["agent_id"]) - {None})
 st.caption(
-    f"Peers: the {named} agents who worked the same queues, ranked on "
-    f"their contacts there (1 = best). Survey figures below {ui.small_sample()} answers are "
-    "not shown. 'Against the team' is a significance test at 5 %."
+    f"Peer rank: among the {named} agents who worked the same queues, on their contacts "
+    f"there (1 = best). Survey figures below {ui.small_sample()} answers are "
+    "not shown. 'vs team' is a significance test at 5 %."
 )
 
 left, right = st.columns(2)

@@ -174,11 +174,11 @@ def test_the_agents_page_suppresses_small_survey_samples_and_compares_the_team()
     few = per_agent.filter(pl.col("len") < 30, pl.col("len") > 0).sort("agent_id")
     agent = few["agent_id"][0]
     app = _open("pages/agents.py", agent=agent)
-    card = {r["KPI"]: r for r in _table_with(app, "Rank among peers").to_dict("records")}
+    card = {r["KPI"]: r for r in _table_with(app, "Peer rank").to_dict("records")}
     handled = facts.filter(pl.col("agent_id") == agent, pl.col("outcome") == "handled")
     assert card["Handled"]["Agent"] == f"{_offered(handled):,}"
     assert card["CSAT"]["Agent"] == "—"
-    assert card["CSAT"]["Status"].startswith("not shown: fewer than 30 responses")
+    assert card["CSAT"]["Status"] == "not shown: under 30 answers"
     crew = _table(app, "crew-")
     other = next(i for i, a in enumerate(crew.value["Agent"]) if a not in (agent, *UNSET))
     _select(app, crew, other)
