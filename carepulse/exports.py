@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet reads a cell starting with = + - @ (after any spaces), a tab or a carriage
+# return as a formula (OWASP, "CSV injection"); such a cell gets a leading apostrophe.
+FORMULA = r"^(\s*[=+\-@]|[\t\r])"
+
+
+def safe_cell(text: str | None) -> str | None:
+    """A text cell a spreadsheet shows as text, never runs as a formula."""
+    if text is not None and re.match(FORMULA, text):
+        return "'" + text
+    return text
 
 
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP)."""
-    risky = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    starts = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
+    """Every text column made safe; numbers, dates and booleans stay as they are."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(name).str.contains(starts))
-        .then(pl.lit("'") + pl.col(name))
+        pl.when(pl.col(name).str.contains(FORMULA))
+        .then(pl.concat_str(pl.lit("'"), pl.col(name)))
         .otherwise(pl.col(name))
         .alias(name)
-        for name in risky
+        for name in texts
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -9,11 +10,20 @@ import streamlit as st
 
 from carepulse import periods, query, selection
 from carepulse.periods import Period
-from carepulse.selection import DIMENSIONS, Filters
+from carepulse.selection import DIMENSIONS, Filters, Step
 from carepulse.settings import get_settings
 
-__all__ = ["DIMENSIONS", "Filters", "sidebar"]
+__all__ = ["DIMENSIONS", "Filters", "Step", "sidebar"]
 DEFAULT_PRESET, DEFAULT_COMPARE = "last-4-weeks", "previous"
+# Dimensions a drill path can step through, in the order a team lead usually goes down.
+STEPS = {
+    "queue": "Queue", "team": "Team", "agent_id": "Agent",
+    "channel": "Channel", "segment": "Segment", "reason": "Reason",
+}  # fmt: skip
+CONTACTS = "contacts"  # the last step of every path: the contacts themselves
+# Drill state in the URL besides the shared filters: the path (`step=queue:Refills`, repeated),
+# the next split (`by`), the contacts page and the one contact opened.
+DRILL_PARAMS = ("step", "by", "page", "contact")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -117,6 +127,43 @@ def _mirror(f: Filters) -> None:
         st.query_params[name] = value
 
 
+def path() -> tuple[Step, ...]:
+    """The drill path in the URL; unknown dimensions and repeated ones are dropped."""
+    steps: list[Step] = []
+    for text in st.query_params.get_all("step"):
+        column, _, value = text.partition(":")
+        if column in STEPS and column not in (c for c, _ in steps):
+            steps.append((column, value or None))  # an empty value is the unset group
+    return tuple(steps)
+
+
+def next_steps(steps: Sequence[Step]) -> list[str]:
+    """What the next split can be: the dimensions not yet in the path, then the contacts."""
+    taken = {column for column, _ in steps}
+    return [c for c in STEPS if c not in taken] + [CONTACTS]
+
+
+def split(steps: Sequence[Step]) -> str:
+    """The next split named in the URL, else the next of queue → team → agent → contacts."""
+    choices = next_steps(steps)
+    wanted = st.query_params.get("by")
+    if wanted in choices:
+        return wanted
+    return next((c for c in ("queue", "team", "agent_id") if c in choices), CONTACTS)
+
+
+def go(steps: Sequence[Step], *, by: str | None = None, contact: str | None = None) -> None:
+    """Put a drill state into the URL (the contacts page starts again at 1)."""
+    for name in DRILL_PARAMS:
+        st.query_params.pop(name, None)
+    if steps:
+        st.query_params["step"] = [f"{column}:{value or ''}" for column, value in steps]
+    if by:
+        st.query_params["by"] = by
+    if contact:
+        st.query_params["contact"] = contact
+
+
 def choice(
     label: str,
     options: list[str],
@@ -146,3 +193,26 @@ def text(label: str, *, key: str, placeholder: str = "", container: object = st)
     else:
         st.query_params.pop(key, None)
     return value
+
+
+def linked_choice(
+    label: str,
+    options: Sequence[str],
+    param: str,
+    *,
+    default: str | None = None,
+    format_func: Callable[[str], str] = str,
+) -> str:
+    """A select box whose choice lives in the URL as `param` (so links and clicks can set it)."""
+    wanted = st.query_params.get(param)
+    if wanted not in options:
+        wanted = default if default in options else options[0]
+    picked = st.selectbox(
+        label,
+        options,
+        index=list(options).index(wanted),
+        format_func=format_func,
+        key=f"{param}:{wanted}",  # a new widget when the URL names another choice
+    )
+    st.query_params[param] = picked
+    return picked

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from carepulse import rollups, storage
 from carepulse.settings import Settings
-from metrics import catalog
+from metrics import catalog, histogram
 from metrics.errors import CarePulseError
 from metrics.evaluate import TIME_GRAINS, evaluate, restrict, time_grain
-from metrics.kpi import Kpi
+from metrics.kpi import Better, Family, Kpi, Total, Unit, measure
 from metrics.rollup import DIMENSIONS as CONTACT_DIMENSIONS
 from metrics.ticket_rollup import DIMENSIONS as TICKET_DIMENSIONS
 
@@ -137,6 +137,16 @@ def totals(
     return frame.group_by(list(by)).agg(sums).sort(list(by)).collect()
 
 
+def loaded(engine: Engine, settings: Settings, start: date, end: date) -> dict[str, pl.DataFrame]:
+    """The rollups of local days `start`..`end`, rebuilt first if the settings changed."""
+    if end < start:
+        raise CarePulseError(
+            f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
+        )
+    rollups.ensure_current(engine, settings)
+    return load(engine, start, end, settings.timezone)
+
+
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:
     """Catalog KPIs with the settings' variants, all or the named ones (in that order)."""
     every = catalog.kpis(sl_abandons=settings.sl_abandons, fcr_method=settings.fcr_method)
@@ -164,15 +174,21 @@ def kpis(
     keys: Sequence[str] | None = None,
     where: Mapping[str, Sequence[object]] | None = None,
     as_of: datetime | None = None,
+    frames: Mapping[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
-    """Catalog KPIs for local days `start`..`end`, grouped `by`, against the settings' targets."""
-    if end < start:
-        raise CarePulseError(
-            f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
-        )
-    rollups.ensure_current(engine, settings)
-    keep = {c for k in chosen(settings, keys) for c in k.measures} | set(by) | set(where or {})
-    frames = load(engine, start, end, settings.timezone, keep=keep)
+    """Catalog KPIs for local days `start`..`end`, grouped `by`, against the settings' targets.
+
+    `frames` are that period's rollups when the caller already holds them (see `loaded`);
+    otherwise only the columns these KPIs, groups and filters need are read.
+    """
+    if frames is None:
+        if end < start:
+            raise CarePulseError(
+                f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
+            )
+        rollups.ensure_current(engine, settings)
+        keep = {c for k in chosen(settings, keys) for c in k.measures} | set(by) | set(where or {})
+        frames = load(engine, start, end, settings.timezone, keep=keep)
     return evaluate_loaded(settings, frames, by=by, keys=keys, where=where, as_of=as_of)
 
 
@@ -220,3 +236,35 @@ class Reader:
             self._frames[start, end] = load(self.engine, start, end, self.settings.timezone)
         frames = self._frames[start, end]
         return evaluate_loaded(self.settings, frames, by=by, keys=keys, where=self.where)
+
+
+def distribution(
+    engine: Engine,
+    settings: Settings,
+    *,
+    start: date,
+    end: date,
+    name: str,
+    where: Mapping[str, Sequence[object]] | None = None,
+    frames: Mapping[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """How many contacts fall in each bucket of a stored histogram (`low`, `high`, `count`;
+    the last bucket is open: `high` null) for local days `start`..`end`."""
+    frames = dict(frames if frames is not None else loaded(engine, settings, start, end))
+    family = Family.TICKETS if name in ("first_response", "resolution") else Family.CONTACTS
+    buckets = [
+        Total(key=column, label=column, unit=Unit.COUNT, better=Better.NEITHER, family=family,
+              total=measure(column), definition="")
+        for column in histogram.columns(name)
+    ]  # fmt: skip
+    frames.pop("backlog")
+    counts = evaluate(buckets, frames, where=where, timezone=settings.timezone)
+    found = dict(zip(counts["kpi"], counts["value"], strict=True))
+    edges = [float(e) for e in histogram.HISTOGRAMS[name]]
+    return pl.DataFrame(
+        {
+            "low": edges,
+            "high": [*edges[1:], None],
+            "count": [found.get(c) or 0.0 for c in histogram.columns(name)],
+        }
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -12,6 +12,7 @@ from carepulse.periods import Period
 from metrics.errors import CarePulseError
 
 DIMENSIONS = {"queue": "Queues", "team": "Teams", "channel": "Channels", "segment": "Segments"}
+Step = tuple[str, str | None]  # one step of a drill path: a dimension and its value (None: unset)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,21 @@ class Filters:
 
     def where_dict(self) -> dict[str, list[str]]:
         return {column: list(values) for column, values in self.where}
+
+    def restricted(self, column: str, values: Sequence[str | None]) -> Filters:
+        """These filters keeping only `values` of a dimension (None: unset), within what they
+        already allow."""
+        where = dict(self.where)
+        allowed = where.get(column)
+        where[column] = tuple(v for v in values if allowed is None or v in allowed)
+        return replace(self, where=tuple(where.items()))
+
+    def within(self, path: Sequence[Step]) -> Filters:
+        """These filters narrowed to a drill path: each step keeps one value."""
+        narrowed = self
+        for column, value in path:
+            narrowed = narrowed.restricted(column, (value,))
+        return narrowed
 
 
 def choose(

@@ -55,11 +55,21 @@ def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine:
     return sa.Text()
 
 
+# Columns the drill-down looks records up by (a contact's chain, its customer's other
+# contacts and tickets, the surveys about it): indexed so one lookup never scans a table.
+LOOKUPS = {
+    "contacts": ("customer_key", "parent_contact_id"),
+    "survey_responses": ("contact_id",),
+    "tickets": ("customer_key",),
+}
+
+
 def _fact_table(kind: Kind) -> sa.Table:
     columns = [
         sa.Column(name, _sql_type(dtype), nullable=name not in kind.required)
         for name, dtype in kind.schema.items()
     ]
+    lookups = [sa.Index(f"ix_{kind.name}_{c}", c) for c in LOOKUPS.get(kind.name, ())]
     return sa.Table(
         kind.name,
         metadata,
@@ -67,6 +77,7 @@ def _fact_table(kind: Kind) -> sa.Table:
         sa.Column("ingest_run_id", sa.Integer, nullable=False, index=True),
         sa.PrimaryKeyConstraint(*kind.natural_key),
         sa.Index(f"ix_{kind.name}_{kind.time_column}", kind.time_column),
+        *lookups,
     )
 
 
@@ -182,6 +193,9 @@ def init(engine: Engine) -> None:
     with engine.begin() as connection:
         metadata.create_all(connection)
         _add_missing_columns(connection)
+        for table in metadata.sorted_tables:  # indexes added since a table was created
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
     recover(engine)
 
 

@@ -11,7 +11,7 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import formatting, glossary, query, report, storage
+from carepulse import formatting, glossary, query, report, rollups, storage
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
@@ -78,6 +78,14 @@ def filters() -> Filters:
     return sidebar(store(), version(get_settings().database))
 
 
+@st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=4)
+def _frames(
+    url: str, start: date, end: date, thresholds: str, data_version: int
+) -> dict[str, pl.DataFrame]:
+    """A period's rollups, read once and shared by every figure of it (never modified)."""
+    return query.loaded(engine(url), get_settings(), start, end)
+
+
 @st.cache_data(ttl=600, show_spinner="Computing KPIs…", max_entries=64)
 def _kpis(
     url: str,
@@ -88,9 +96,13 @@ def _kpis(
     where: tuple,
     data_version: int,
 ) -> pl.DataFrame:
+    settings = get_settings()
+    thresholds = rollups.Thresholds.of(settings).fingerprint()
+    frames = _frames(url, start, end, thresholds, data_version)
     return query.kpis(
-        engine(url), get_settings(), start=start, end=end, by=by, keys=keys, where=dict(where)
-    )
+        engine(url), settings, start=start, end=end, by=by, keys=keys, where=dict(where),
+        frames=frames,
+    )  # fmt: skip
 
 
 def kpis(
@@ -103,6 +115,24 @@ def kpis(
     url = get_settings().database
     keys = tuple(keys) if keys else None
     return _kpis(url, period.start, period.end, by, keys, f.where, version(url))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _distribution(
+    url: str, start: date, end: date, name: str, where: tuple, data_version: int
+) -> pl.DataFrame:
+    settings = get_settings()
+    thresholds = rollups.Thresholds.of(settings).fingerprint()
+    frames = _frames(url, start, end, thresholds, data_version)
+    return query.distribution(
+        engine(url), settings, start=start, end=end, name=name, where=dict(where), frames=frames
+    )
+
+
+def distribution(f: Filters, name: str) -> pl.DataFrame:
+    """A stored histogram's bucket counts (`low`, `high`, `count`) for the filters' period."""
+    url = get_settings().database
+    return _distribution(url, f.period.start, f.period.end, name, f.where, version(url))
 
 
 def catalog() -> dict[str, Kpi]:

@@ -71,16 +71,16 @@ def tiles(
             tile(column, by_key[kpi.key], kpi)
 
 
-def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str]) -> None:
-    """Daily trend charts of the chosen KPIs, two per row."""
+def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str], *, per_row: int = 2) -> None:
+    """Daily trend charts of the chosen KPIs, `per_row` to a row."""
     daily = ui.kpis(f, by=("day",), keys=keys)
-    columns = st.columns(2)
+    columns = st.columns(per_row)
     for i, key in enumerate(keys):
         figure = charts.daily_trend(daily, catalog[key])
         if figure is None:
-            columns[i % 2].caption(f"{catalog[key].label}: no values in this period.")
+            columns[i % per_row].caption(f"{catalog[key].label}: no values in this period.")
             continue
-        columns[i % 2].plotly_chart(figure, width="stretch", key=f"trend-{key}")
+        columns[i % per_row].plotly_chart(figure, width="stretch", key=f"trend-{key}")
 
 
 def estimates(

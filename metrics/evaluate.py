@@ -10,7 +10,9 @@ import polars as pl
 from metrics import histogram, rollup, stats, ticket_rollup
 from metrics.kpi import Better, Family, Interval, Kpi, Measure, Percentile, Ratio, Stock, Total
 
-TIME_GRAINS = ("interval", "hour", "day", "week", "month", "weekday", "hour_of_day")
+TIME_GRAINS = (
+    "interval", "half_hour", "hour", "day", "week", "month", "weekday", "hour_of_day",
+)  # fmt: skip
 DIMENSIONS = {
     Family.CONTACTS: rollup.DIMENSIONS,
     Family.SURVEYS: rollup.DIMENSIONS,
@@ -40,6 +42,7 @@ def time_grain(grain: str, timezone: str, column: str = "interval_start") -> pl.
     local = pl.col(column).dt.convert_time_zone(timezone)
     grains = {
         "interval": lambda: local,
+        "half_hour": lambda: local.dt.truncate("30m"),
         "hour": lambda: local.dt.truncate("1h"),
         "day": lambda: local.dt.date(),
         "week": lambda: local.dt.truncate("1w").dt.date(),
@@ -196,11 +199,12 @@ def _note(kpi: Kpi, small_sample: int) -> pl.Expr:
     nothing = pl.lit("nothing to count in this selection")
     # Null with contacts still inside their window: wait; null with none at all: nothing to count.
     empty = pl.when(pl.col("provisional")).then(pl.lit("window not closed yet")).otherwise(nothing)
+    n = pl.col("denominator")
     return (
         pl.when(pl.col("value").is_null())
         .then(empty if window else nothing)
         .when(pl.col("status") == "small sample")
-        .then(pl.format(f"fewer than {small_sample} responses ({{}})", pl.col("denominator")))
+        .then(pl.format(f"fewer than {small_sample} responses ({{}})", n.cast(pl.Int64)))
         .when(pl.col("provisional"))
         .then(pl.lit(f"provisional: the latest ones wait for their {WINDOWS.get(window)} to close"))
     )
@@ -240,9 +244,10 @@ def _family_frame(
 def restrict(
     frame: pl.LazyFrame | pl.DataFrame, where: Mapping[str, Sequence[object]] | None
 ) -> pl.LazyFrame | pl.DataFrame:
-    """Rows whose every named dimension is one of the listed values (`where`)."""
+    """Rows whose every named dimension is one of the listed values (`where`); None in a list
+    keeps the rows where that dimension is unset."""
     for column, allowed in (where or {}).items():
-        frame = frame.filter(pl.col(column).is_in(list(allowed)))
+        frame = frame.filter(pl.col(column).is_in(list(allowed), nulls_equal=True))
     return frame
 
 

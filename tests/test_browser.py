@@ -100,3 +100,66 @@ def test_the_report_page_keeps_the_view_and_previews_the_pdf(server):
         assert page.get_by_text("Page 1 of").first.is_visible()
         assert "Traceback" not in page.content()
         page.screenshot(path=ARTIFACTS / "report.png", full_page=True)
+
+
+def _click(page: object, locator: object, *, at: tuple[float, float] | None = None) -> None:
+    """Click an element with the mouse, at its middle or at (dx, dy) from its corner
+    (Plotly and the data grid listen on layers above the element)."""
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    dx, dy = at or (box["width"] / 2, box["height"] / 2)
+    page.mouse.click(box["x"] + dx, box["y"] + dy)
+
+
+def _drill(page: object, locator: object, expect: str, *, at=None) -> None:
+    """Click, then wait until the URL holds `expect`; a click the page was not yet ready for
+    (a rerun still drawing) is repeated, at most three times."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    check = f"decodeURIComponent(location.search).includes({expect!r})"
+    for _ in range(3):
+        _click(page, locator, at=at)
+        try:
+            page.wait_for_function(check, timeout=20_000)
+            break
+        except Timeout:
+            _settled(page)
+    else:
+        pytest.fail(f"clicking did not lead to {expect!r}; the URL is {page.url}")
+    _settled(page)
+
+
+FIRST_ROW = (15, 35 + 17)  # the selection box of a table's first row, under the header
+
+
+def test_team_lead_drills_down_by_clicking_charts_and_rows(server):
+    need_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with browser.launched() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(server + "/drilldown?period=last-4-weeks&compare=none")  # a deep link first
+        _settled(page)
+        charts = page.locator(".js-plotly-plot")
+        charts.first.wait_for(timeout=60_000)
+        page.screenshot(path=ARTIFACTS / "drill-1-centre.png", full_page=True)
+
+        _drill(page, charts.nth(0).locator(".barlayer .point path").last, "step=queue:")
+        assert "Queue:" in page.get_by_test_id("stMain").inner_text()
+        page.screenshot(path=ARTIFACTS / "drill-2-queue.png", full_page=True)
+
+        _drill(page, charts.nth(1).locator(".scatterlayer .point").first, "step=team:")
+        page.screenshot(path=ARTIFACTS / "drill-3-team.png", full_page=True)
+
+        _drill(page, page.get_by_test_id("stDataFrame").first, "step=agent_id:", at=FIRST_ROW)
+        page.screenshot(path=ARTIFACTS / "drill-4-agent-contacts.png", full_page=True)
+        assert "contacts, newest first" in page.get_by_test_id("stMain").inner_text()
+
+        _drill(page, page.get_by_test_id("stDataFrame").first, "contact=", at=FIRST_ROW)
+        assert page.get_by_text("Its chain", exact=True).is_visible()
+        page.screenshot(path=ARTIFACTS / "drill-5-contact.png", full_page=True)
+
+        page.get_by_role("button", name="Whole centre").click()
+        page.wait_for_function("!location.search.includes('step=')", timeout=60_000)
+        _settled(page)
+        assert "Traceback" not in page.content()
+        page.screenshot(path=ARTIFACTS / "drill-6-back.png", full_page=True)

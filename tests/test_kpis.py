@@ -862,5 +862,31 @@ def test_where_and_dimension_grouping():
     check(only, 1 / 2, 1, 2)
 
 
+def test_where_with_none_keeps_the_unset_group():
+    frame = contacts(
+        {"agent_id": "a1", "wait_seconds": 10.0},
+        {"agent_id": None, "outcome": "abandoned", "wait_seconds": 60.0},
+        {"agent_id": None, "outcome": "abandoned", "wait_seconds": 70.0},
+    )
+    unset = one("abandon_rate", roll(frame), where={"agent_id": [None]})
+    check(unset, 2 / 2, 2, 2)
+    both = one("abandon_rate", roll(frame), where={"agent_id": ["a1", None]})
+    check(both, 2 / 3, 2, 3)
+    # the groups of a split add up to the whole, the unset one included
+    groups = evaluate_one("offered", roll(frame), by=["agent_id"])
+    assert {r["agent_id"]: r["value"] for r in groups} == {"a1": 1, None: 2}
+
+
+def test_half_hour_grain_joins_two_quarter_hours_in_the_local_zone():
+    frame = contacts(
+        {"arrived_at": datetime(2026, 3, 2, 14, 0, tzinfo=UTC)},  # 09:00 EST
+        {"arrived_at": datetime(2026, 3, 2, 14, 20, tzinfo=UTC)},  # 09:20 EST
+        {"arrived_at": datetime(2026, 3, 2, 14, 40, tzinfo=UTC)},  # 09:40 EST
+    )
+    rows = evaluate_one("handled", roll(frame), by=["half_hour"], timezone=ZONE)
+    starts = {r["half_hour"].strftime("%H:%M"): r["value"] for r in rows}
+    assert starts == {"09:00": 2, "09:30": 1}
+
+
 def test_every_catalog_kpi_is_tested():
     assert ALL_KEYS <= TESTED, sorted(ALL_KEYS - TESTED)
