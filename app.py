@@ -10,6 +10,9 @@ from carepulse import ui
 from metrics.errors import CarePulseError
 
 st.set_page_config(page_title="CarePulse", page_icon=":material/monitor_heart:", layout="wide")
+# Tables offer no built-in CSV download or copy: every export goes through the pages' own
+# download buttons, which neutralise spreadsheet formulas (carepulse/exports.py).
+st.set_option("client.disableDataExport", True)
 
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
