@@ -381,7 +381,7 @@ def distribution(
             hovertemplate=f"{name}, %{{customdata}}: %{{y:.1f}} %<extra></extra>",
         )
     figure.update_yaxes(title_text="% of contacts", tickformat=".0f")
-    figure.update_xaxes(title_text=axis, type="category", tickangle=0)
+    figure.update_xaxes(title_text=axis, type="category")  # labels turn when they would overlap
     return figure
 
 

@@ -26,7 +26,7 @@ COLUMNS = {
 
 @st.cache_data(ttl=120, show_spinner=False, max_entries=64)
 def _page(
-    url: str, start: date, end: date, where: tuple, limit: int, offset: int, version: int
+    url: str, start: date, end: date, where: tuple, limit: int, offset: int, version: str
 ) -> pl.DataFrame:
     settings = get_settings()
     return contacts.page(
@@ -36,13 +36,13 @@ def _page(
 
 
 @st.cache_data(ttl=120, show_spinner=False, max_entries=64)
-def _count(url: str, start: date, end: date, where: tuple, version: int) -> int:
+def _count(url: str, start: date, end: date, where: tuple, version: str) -> int:
     return contacts.count(ui.engine(url), get_settings(), start=start, end=end, where=dict(where))
 
 
 @st.cache_data(ttl=120, show_spinner=False, max_entries=64)
 def _comments(
-    url: str, start: date, end: date, where: tuple, limit: int, version: int
+    url: str, start: date, end: date, where: tuple, limit: int, version: str
 ) -> pl.DataFrame:
     return contacts.comments(
         ui.engine(url), get_settings(), start=start, end=end, where=dict(where), limit=limit

@@ -27,12 +27,12 @@ DRILL_PARAMS = ("step", "by", "page", "contact")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _latest_day(_store: sa.Engine, url: str, timezone: str, version: int) -> date | None:
+def _latest_day(_store: sa.Engine, url: str, timezone: str, version: str) -> date | None:
     return query.latest_day(_store, timezone)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def options(_store: sa.Engine, url: str, column: str, version: int) -> list[str]:
+def options(_store: sa.Engine, url: str, column: str, version: str) -> list[str]:
     """The values a dimension takes in the stored contact, survey and ticket rollups."""
     return query.values(_store, column)
 
@@ -87,7 +87,7 @@ def _date_param(name: str, default: date) -> date:
         return default
 
 
-def sidebar(store: sa.Engine, version: int) -> Filters:
+def sidebar(store: sa.Engine, version: str) -> Filters:
     """Render the shared filters and mirror them into the query string."""
     settings = get_settings()
     anchor = _latest_day(store, settings.database, settings.timezone, version) or date.today()

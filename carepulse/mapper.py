@@ -127,6 +127,13 @@ def _details(upload, column, header, source, headers, rows, kind, cells) -> Sour
         return Source(column=header, unit=unit, zero_is_null=zero)
     if dtype == pl.Boolean or column in kind.enums:
         return Source(column=header, map=_value_map(upload, column, header, source, rows, kind))
+    if dtype.is_numeric():  # e.g. a rating of 0 on a 1-5 scale: the export's "no answer"
+        zero = cells[0].checkbox(
+            "0 means unknown",
+            value=bool(source and source.zero_is_null),
+            key=_key(upload, column, "zero"),
+        )
+        return Source(column=header, zero_is_null=zero)
     return Source(column=header)
 
 

@@ -118,12 +118,12 @@ def breakdown(f: Filters, catalog: dict[str, Kpi]) -> None:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=16)
-def _open(url: str, where: tuple, version: int) -> pl.DataFrame:
+def _open(url: str, where: tuple, version: str) -> pl.DataFrame:
     return complaints.open_complaints(ui.engine(url), get_settings(), where=dict(where))
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _recurring(url: str, start: date, end: date, where: tuple, version: int) -> pl.DataFrame:
+def _recurring(url: str, start: date, end: date, where: tuple, version: str) -> pl.DataFrame:
     engine = ui.engine(url)
     return complaints.recurring(engine, get_settings(), start=start, end=end, where=dict(where))
 

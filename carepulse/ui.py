@@ -64,13 +64,14 @@ def stop_with(message: str, *, hint: str = "") -> NoReturn:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def version(url: str) -> int:
-    """Changes whenever an ingest commits, so cached figures refresh after new data."""
+def version(url: str) -> str:
+    """Changes whenever an ingest commits or a run is undone, so cached figures refresh."""
     runs = storage.ingest_runs
+    undone = sa.func.count().filter(runs.c.status == "undone")
+    statement = sa.select(sa.func.coalesce(sa.func.max(runs.c.id), 0), undone)
     with engine(url).connect() as connection:
-        return connection.execute(
-            sa.select(sa.func.coalesce(sa.func.max(runs.c.id), 0))
-        ).scalar_one()
+        latest, undone = connection.execute(statement).one()
+    return f"{latest}.{undone}"
 
 
 def filters() -> Filters:
@@ -80,7 +81,7 @@ def filters() -> Filters:
 
 @st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=4)
 def _frames(
-    url: str, start: date, end: date, thresholds: str, data_version: int
+    url: str, start: date, end: date, thresholds: str, data_version: str
 ) -> dict[str, pl.DataFrame]:
     """A period's rollups, read once and shared by every figure of it (never modified)."""
     return query.loaded(engine(url), get_settings(), start, end)
@@ -94,7 +95,7 @@ def _kpis(
     by: tuple[str, ...],
     keys: tuple[str, ...] | None,
     where: tuple,
-    data_version: int,
+    data_version: str,
 ) -> pl.DataFrame:
     settings = get_settings()
     thresholds = rollups.Thresholds.of(settings).fingerprint()
@@ -119,7 +120,7 @@ def kpis(
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _distribution(
-    url: str, start: date, end: date, name: str, where: tuple, data_version: int
+    url: str, start: date, end: date, name: str, where: tuple, data_version: str
 ) -> pl.DataFrame:
     settings = get_settings()
     thresholds = rollups.Thresholds.of(settings).fingerprint()
@@ -193,7 +194,7 @@ def settings_in_effect() -> pl.DataFrame:
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=8)
 def _report(
-    url: str, f: Filters, paper: str, dashboard: str, data_version: int
+    url: str, f: Filters, paper: str, dashboard: str, data_version: str
 ) -> tuple[bytes, list[bytes]]:
     _, pdf = report.build(engine(url), get_settings(), f, paper=paper, dashboard=dashboard)
     return pdf, report.previews(pdf)

@@ -28,7 +28,7 @@ SHOWN = 500
 
 
 @st.cache_data(ttl=600, show_spinner="Reading comments…", max_entries=16)
-def _comments(url: str, start: date, end: date, where: tuple, version: int) -> pl.DataFrame:
+def _comments(url: str, start: date, end: date, where: tuple, version: str) -> pl.DataFrame:
     engine = ui.engine(url)
     return feedback.responses(engine, get_settings(), start=start, end=end, where=dict(where))
 
@@ -40,7 +40,7 @@ def comments(f: Filters) -> pl.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=32)
-def _totals(url: str, start: date, end: date, where: tuple, by: tuple, version: int):
+def _totals(url: str, start: date, end: date, where: tuple, by: tuple, version: str):
     columns = [
         *(f"csat_{k}" for k in rollup.CSAT_SCALE),
         *(f"ces_{k}" for k in rollup.CES_SCALE),

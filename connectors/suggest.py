@@ -164,6 +164,13 @@ def _source(column: str, header: str, headers: list[str], sample: pl.DataFrame, 
     return Source(column=header)
 
 
+def _score_source(column: str, header: str, sample: pl.DataFrame) -> Source:
+    """A score column; a 0 on a scale that starts at 1 is the export's "no answer"."""
+    low, _ = SURVEY_RESPONSES.ranges[column]
+    zero = low > 0 and any(NUMBER.match(v) and float(v) == 0 for v in sample_values(sample, header))
+    return Source(column=header, zero_is_null=zero)
+
+
 def suggest(
     headers: list[str], sample: pl.DataFrame, kind: Kind
 ) -> tuple[dict[str, Source], dict[str, Source]]:
@@ -178,5 +185,5 @@ def suggest(
     if kind is not SURVEY_RESPONSES:
         free = [h for h in headers if h not in {h for s in guesses.values() for h in s.headers}]
         scores = _assign(list(SURVEY_SCORES), free, sample, SURVEY_RESPONSES.schema)
-        surveys = {c: Source(column=h) for c, h in scores.items()}
+        surveys = {c: _score_source(c, h, sample) for c, h in scores.items()}
     return dict(sorted(guesses.items(), key=lambda g: wanted.index(g[0]))), surveys

@@ -53,7 +53,15 @@ def test_suggestions_for_the_pwc_file_match_its_shipped_mapping():
         assert columns[name] == shipped.columns[name], name
     assert columns["talk_seconds"].unit == "hh:mm:ss"
     assert columns["channel"] == Source(value="voice")
-    assert surveys == {"csat": Source(column="Satisfaction rating")}
+    # Unanswered calls carry a rating of 0 on the 1-5 scale: "no answer", as the shipped mapping
+    assert surveys == {"csat": Source(column="Satisfaction rating", zero_is_null=True)}
+    assert surveys["csat"] == shipped.surveys["csat"]
+
+
+def test_a_zero_rating_is_only_unknown_on_a_scale_that_starts_at_one():
+    rows = pl.DataFrame({"Call": ["1", "2"], "CSAT": ["0", "4"], "NPS": ["0", "9"]})
+    _, surveys = suggest.suggest(rows.columns, rows, CONTACTS)
+    assert surveys["csat"].zero_is_null and not surveys["nps"].zero_is_null
 
 
 def test_a_yes_no_column_is_not_suggested_as_a_timestamp():
