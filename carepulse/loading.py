@@ -119,7 +119,8 @@ def _file(upload: uploads.Upload) -> None:
         st.error(f"{error.message}\n\n{error.hint}")
         return
     for kind, frame in shown.items():
-        st.markdown(f"Preview of the {kind.replace('_', ' ')} it would produce:")
+        zone = get_settings().timezone
+        st.markdown(f"Preview of the {kind.replace('_', ' ')} it would produce (times in {zone}):")
         st.dataframe(frame, hide_index=True, width="stretch")
     _dry_run(upload, mapping)
 

@@ -14,7 +14,7 @@ from carepulse.settings import Settings
 from connectors import base, tables
 from connectors import mapping as mappings
 from metrics.errors import CarePulseError
-from metrics.schema import validate
+from metrics.schema import TIMESTAMP, validate
 
 PREVIEW_ROWS = 20
 SAMPLE_ROWS = 200
@@ -62,7 +62,8 @@ def sample(path: Path) -> tuple[list[str], pl.DataFrame, tuple[str, ...]]:
 def preview(
     upload: Upload, *, timezone: str, mapping: mappings.Mapping | None = None
 ) -> dict[str, pl.DataFrame]:
-    """The first canonical rows of each kind the file yields, with why a row would be rejected."""
+    """The first canonical rows of each kind the file yields (times in `timezone`), with why a
+    row would be rejected."""
     connector = connectors.get(upload.format or "generic")
     found = base.kinds(connector, upload.path, mapping=mapping)
     shown = {}
@@ -76,8 +77,12 @@ def preview(
             continue
         checked = validate(batch.frame, batch.kind)
         filled = [c for c in batch.kind.columns if checked[c].null_count() < checked.height]
+        local = [  # times as the dashboard shows them: in the centre's zone
+            pl.col(c).dt.convert_time_zone(timezone) if checked.schema[c] == TIMESTAMP else c
+            for c in filled
+        ]
         shown[batch.kind.name] = checked.select(
-            pl.col("_row").alias("row"), *filled, pl.col("_reason").alias("rejected because")
+            pl.col("_row").alias("row"), *local, pl.col("_reason").alias("rejected because")
         )
     return shown
 

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from carepulse import exports, storage
+from carepulse import exports, storage, uploads
 from carepulse.ingest import ingest_file, undo
-from carepulse.settings import get_settings
+from carepulse.settings import get_settings, load
 from connectors import mapping as mappings
 from connectors import suggest, tables
 from connectors.mapping import Source
@@ -113,3 +113,12 @@ def test_a_dry_run_leaves_no_trace_and_undo_removes_exactly_the_runs_rows(engine
         undo(engine, one.run_id, settings)
     assert undo(engine, two.run_id, settings) == 2
     assert storage.counts(engine)["contacts"] == 0
+
+
+def test_the_preview_shows_times_in_the_centres_zone(tmp_path):
+    path = write_csv(tmp_path / "calls.csv", [contact("c1", arrived_at="2026-11-02T12:00:00Z")])
+    upload = uploads.save(path.name, path.read_bytes(), load(data_dir=tmp_path))
+    shown = uploads.preview(upload, timezone="America/New_York")["contacts"]
+    # 12:00 UTC on 2 November is 07:00 in New York (EST, UTC-5, since the 1 November change)
+    arrived = shown["arrived_at"][0]
+    assert (arrived.hour, str(arrived.tzinfo)) == (7, "America/New_York")
