@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from carepulse import ui
+from carepulse import gate, ui
 from metrics.errors import CarePulseError
 
 st.set_page_config(page_title="CarePulse", page_icon=":material/monitor_heart:", layout="wide")
@@ -14,20 +14,25 @@ st.set_page_config(page_title="CarePulse", page_icon=":material/monitor_heart:",
 # download buttons, which neutralise spreadsheet formulas (carepulse/exports.py).
 st.set_option("client.disableDataExport", True)
 
-PAGES = [
-    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("views/drilldown.py", title="Drill-down", icon=":material/account_tree:"),
-    st.Page("views/agents.py", title="Agents", icon=":material/support_agent:"),
-    st.Page("views/voice.py", title="Voice of the customer", icon=":material/reviews:"),
-    st.Page("views/tickets.py", title="Tickets", icon=":material/confirmation_number:"),
-    st.Page("views/report.py", title="Report", icon=":material/picture_as_pdf:"),
-    st.Page("views/data.py", title="Data", icon=":material/database:"),
-    st.Page("views/definitions.py", title="Definitions", icon=":material/menu_book:"),
-]
+PAGES = {
+    name: st.Page(f"views/{name}.py", title=title, icon=f":material/{icon}:")
+    for name, title, icon in (
+        ("overview", "Overview", "dashboard"),
+        ("drilldown", "Drill-down", "account_tree"),
+        ("agents", "Agents", "support_agent"),
+        ("voice", "Voice of the customer", "reviews"),
+        ("tickets", "Tickets", "confirmation_number"),
+        ("report", "Report", "picture_as_pdf"),
+        ("data", "Data", "database"),
+        ("definitions", "Definitions", "menu_book"),
+    )
+}
 
 try:
-    page = st.navigation(PAGES)
+    user = gate.current()  # the sign-in screen stops here when nobody is signed in
+    page = st.navigation(gate.pages(PAGES, user))  # pages outside the role cannot be reached
     ui.header()
+    gate.sidebar(user)
     page.run()
 except CarePulseError as error:
     st.error(error.message)

@@ -9,12 +9,24 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 import connectors
-from carepulse import formatting, periods, query, rollups, sample, selection, storage
+from carepulse import (
+    access,
+    audit,
+    exports,
+    formatting,
+    periods,
+    query,
+    rollups,
+    sample,
+    selection,
+    storage,
+)
 from carepulse import ingest as ingest_module
 from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
@@ -178,7 +190,9 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(frame.to_dicts(), default=str))
     elif args.format == "csv":
-        print(frame.write_csv(), end="")
+        print(exports.neutralised(frame).write_csv(), end="")
+        view = "kpis ?" + urlencode(selection.params(f), doseq=True)
+        audit.record(engine, user=audit.operator(), what="KPIs (CSV)", selection=view)
     else:
         print(_table(frame, by, settings.timezone, query.chosen(settings)))
     return 0
@@ -193,6 +207,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     args.out.write_bytes(pdf)
     if args.html:
         args.html.write_text(document, encoding="utf-8")
+    view = f"{args.out} ?{urlencode(selection.params(f), doseq=True)}"
+    audit.record(engine, user=audit.operator(), what="report (PDF)", selection=view)
     print(f"{args.out}: {f.period.label()}, {len(pdf):,} bytes")
     return 0
 
@@ -207,7 +223,7 @@ def _selection(args: argparse.Namespace, engine: sa.Engine) -> selection.Filters
         )
     where = {c: getattr(args, c) for c in selection.DIMENSIONS if getattr(args, c)}
     for column, values in where.items():
-        known = query.values(engine, column)
+        known = query.values(engine, column, access.EVERYTHING)
         unknown = [v for v in values if v not in known]
         if unknown:
             raise CarePulseError(

@@ -10,7 +10,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from carepulse import breakdown, contact_detail, contacts, exports, formatting, ui
+from carepulse import audit, breakdown, contact_detail, contacts, exports, formatting, ui
 from carepulse.filters import Filters, Step
 from carepulse.settings import get_settings
 
@@ -136,7 +136,12 @@ def view(f: Filters, steps: Sequence[Step], scope: Filters) -> None:
     _pager(pages, wanted)
     st.download_button(
         "Download these contacts (CSV)",
-        data=lambda: for_csv(listing(_page(url, *period, f.where, contacts.CAP, 0, version))),
+        data=ui.audited(
+            lambda: for_csv(listing(_page(url, *period, f.where, contacts.CAP, 0, version))),
+            what="contacts (CSV)" + "".join(f", {c} {v}" for c, v in steps),
+            f=f,
+            rows=audit.csv_rows,
+        ),
         file_name="contacts.csv",
         mime="text/csv",
         icon=":material/download:",

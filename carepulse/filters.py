@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from carepulse import periods, query, selection
+from carepulse.access import Scope
 from carepulse.periods import Period
 from carepulse.selection import DIMENSIONS, Filters, Step
 from carepulse.settings import get_settings
@@ -32,9 +33,10 @@ def _latest_day(_store: sa.Engine, url: str, timezone: str, version: str) -> dat
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def options(_store: sa.Engine, url: str, column: str, version: str) -> list[str]:
-    """The values a dimension takes in the stored contact, survey and ticket rollups."""
-    return query.values(_store, column)
+def options(_store: sa.Engine, url: str, column: str, scope: Scope, version: str) -> list[str]:
+    """The values a dimension takes in the stored contact, survey and ticket rollups, within
+    the scope's teams."""
+    return query.values(_store, column, scope)
 
 
 def _initial(key: str, default: object, *, many: bool = False) -> None:
@@ -87,8 +89,8 @@ def _date_param(name: str, default: date) -> date:
         return default
 
 
-def sidebar(store: sa.Engine, version: str) -> Filters:
-    """Render the shared filters and mirror them into the query string."""
+def sidebar(store: sa.Engine, version: str, scope: Scope) -> Filters:
+    """Render the shared filters, within what `scope` may see, and mirror them into the URL."""
     settings = get_settings()
     anchor = _latest_day(store, settings.database, settings.timezone, version) or date.today()
     preset, period = _period(anchor)
@@ -103,7 +105,7 @@ def sidebar(store: sa.Engine, version: str) -> Filters:
     _keep("compare")
     where = []
     for column, label in DIMENSIONS.items():
-        choices = options(store, settings.database, column, version)
+        choices = options(store, settings.database, column, scope, version)
         _initial(column, [], many=True)
         st.session_state[column] = [v for v in st.session_state[column] if v in choices]
         picked = st.sidebar.multiselect(
@@ -113,7 +115,7 @@ def sidebar(store: sa.Engine, version: str) -> Filters:
         if picked:
             where.append((column, tuple(picked)))
     before = periods.comparison(period, compare)
-    chosen = Filters(preset, period, compare, before, tuple(where), anchor)
+    chosen = Filters(preset, period, compare, before, tuple(where), anchor, scope)
     _mirror(chosen)
     return chosen
 

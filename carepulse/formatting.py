@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from metrics.kpi import Better, Unit
 
 DASH = "—"
+# Characters Streamlit's Markdown gives a meaning: emphasis, links and images, code, HTML,
+# tables, headings, LaTeX ($), colours and icons (:red[...], :material/x:).
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
 def duration(seconds: float) -> str:
@@ -84,3 +88,9 @@ def local(moment: datetime | None, timezone: str) -> str:
     if moment.tzinfo is None:  # SQLite hands back naive datetimes; the store keeps UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def plain(text: object) -> str:
+    """Text from a file, a URL or a user, escaped so Markdown shows it as typed: a comment
+    or a queue name can never become a link, an image that calls out, or HTML."""
+    return _MARKUP.sub(r"\\\1", str(text)).replace("\n", " ")

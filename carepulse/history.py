@@ -6,7 +6,7 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import exports, storage, ui, uploads
+from carepulse import audit, exports, storage, ui, uploads
 from carepulse.ingest import undo
 from carepulse.settings import get_settings
 from metrics.errors import CarePulseError
@@ -53,9 +53,15 @@ def _quarantine(run: dict) -> None:
     st.dataframe(shown.head(1000), hide_index=True, width="stretch")
     st.download_button(
         f"Download the {len(rows):,} quarantined rows (CSV)",
-        exports.csv_bytes(uploads.quarantine_csv_frame(rows)),
+        ui.audited(
+            lambda: exports.csv_bytes(uploads.quarantine_csv_frame(rows)),
+            what=f"quarantined rows of run {run['id']} (CSV)",
+            f=None,
+            rows=lambda _: len(rows),
+        ),
         file_name=f"run-{run['id']}-quarantined.csv",
         mime="text/csv",
+        on_click="ignore",
         help="The rows as read plus carepulse_row and carepulse_reason: fix them and load the "
         "file again. Customer identifiers are stored hashed; put the originals back first.",
     )
@@ -110,3 +116,21 @@ def runs() -> None:
     st.markdown(f"**Run {chosen}** · {run['status']} · sha256 `{run['sha256']}`")
     _quarantine(run)
     _undo(run)
+
+
+def export_log() -> None:
+    """The export audit: who downloaded which PDF or CSV of which view, newest first."""
+    log = audit.entries(ui.store())
+    if log.is_empty():
+        st.info("No exports yet: every PDF and CSV downloaded from the app is listed here.")
+        return
+    zone = get_settings().timezone
+    shown = log.select(
+        pl.col("at").dt.convert_time_zone(zone).dt.strftime("%Y-%m-%d %H:%M:%S").alias("When"),
+        pl.col("user_email").alias("Who"),
+        pl.col("what").alias("What"),
+        pl.col("rows").alias("Rows"),
+        pl.col("selection").alias("View"),
+    )
+    st.caption(f"The latest {log.height:,} exports · times in {zone}")
+    st.dataframe(shown, hide_index=True, width="stretch")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from carepulse import rollups, storage
+from carepulse.access import Scope
 from carepulse.settings import Settings
 from metrics import catalog, histogram
 from metrics.errors import CarePulseError
@@ -99,15 +100,18 @@ def latest_day(engine: Engine, timezone: str) -> date | None:
     return latest.astimezone(ZoneInfo(timezone)).date()
 
 
-def values(engine: Engine, column: str) -> list[str]:
-    """The values a dimension takes in the stored contact, survey and ticket rollups, sorted."""
+def values(engine: Engine, column: str, scope: Scope) -> list[str]:
+    """The values a dimension takes in the stored contact, survey and ticket rollups, sorted,
+    on the rows of the scope's teams."""
     found: set[str] = set()
     with engine.connect() as connection:
         for name in INTERVALS:
             table = storage.ROLLUPS[name]
             if column in table.c:
-                distinct = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
-                found.update(connection.execute(distinct).scalars())
+                distinct = sa.select(table.c[column]).where(table.c[column].is_not(None))
+                if scope.teams is not None:
+                    distinct = distinct.where(table.c.team.in_(scope.teams))
+                found.update(connection.execute(distinct.distinct()).scalars())
     return sorted(found)
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from carepulse import periods
+from carepulse.access import EVERYTHING, Scope
 from carepulse.periods import Period
 from metrics.errors import CarePulseError
 
@@ -17,7 +18,9 @@ Step = tuple[str, str | None]  # one step of a drill path: a dimension and its v
 
 @dataclass(frozen=True)
 class Filters:
-    """What the user chose: a period, a comparison and dimension values (hashable)."""
+    """What the user chose (a period, a comparison and dimension values) within what they may
+    see: `where` is always narrowed to the scope, however the filters were built (hashable, so
+    every cached loader keyed on the filters or their `where` is keyed on the scope too)."""
 
     preset: str
     period: Period
@@ -25,6 +28,10 @@ class Filters:
     before: Period | None
     where: tuple[tuple[str, tuple[str, ...]], ...]
     anchor: date
+    scope: Scope
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "where", self.scope.narrow(self.where))
 
     def where_dict(self) -> dict[str, list[str]]:
         return {column: list(values) for column, values in self.where}
@@ -53,8 +60,10 @@ def choose(
     start: date | None = None,
     end: date | None = None,
     where: Mapping[str, Sequence[str]] | None = None,
+    scope: Scope = EVERYTHING,
 ) -> Filters:
-    """Filters from plain options: a preset as of `anchor`, or `custom` days `start`..`end`."""
+    """Filters from plain options: a preset as of `anchor`, or `custom` days `start`..`end`
+    (by default for someone who may see everything: the CLI's operator)."""
     if preset == "custom":
         if start is None or end is None:
             raise ValueError("a custom period needs a start and an end")
@@ -68,7 +77,8 @@ def choose(
     chosen = tuple(
         (column, tuple(values)) for column in DIMENSIONS if (values := (where or {}).get(column))
     )
-    return Filters(preset, period, compare, periods.comparison(period, compare), chosen, anchor)
+    before = periods.comparison(period, compare)
+    return Filters(preset, period, compare, before, chosen, anchor, scope)
 
 
 def params(f: Filters) -> dict[str, str | list[str]]:
@@ -77,7 +87,8 @@ def params(f: Filters) -> dict[str, str | list[str]]:
     if f.preset == "custom":
         out["from"], out["to"] = f.period.start.isoformat(), f.period.end.isoformat()
     for column, values in f.where:
-        out[column] = list(values)
+        if column != "team" or values != f.scope.teams:  # the scope's own teams: implied
+            out[column] = list(values)
     return out
 
 

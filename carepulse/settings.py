@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from carepulse.access import Grant
 from metrics.business_hours import WEEKDAYS, Calendar, parse_spans
 from metrics.errors import CarePulseError
 from metrics.ticket_rollup import SLA_FIRST_RESPONSE_HOURS, SLA_RESOLUTION_HOURS
@@ -30,6 +31,8 @@ HINTS = {
     "business_hours": 'Use weekday keys mon … sun with spans like "08:00-18:00" or '
     '"08:00-12:00, 13:00-17:00"; leave a closed day out.',
     "themes": 'Give each theme a list of words or phrases, e.g. Waiting = ["wait*", "on hold"].',
+    "access": 'Give each e-mail address a role, e.g. "lee@clinic.org" = { role = "team_lead", '
+    'teams = ["Refills"] }; roles: admin, manager, team_lead, executive.',
     "database_url": "Use a SQLAlchemy URL, e.g. sqlite:///data/carepulse.db or "
     "postgresql+psycopg://user@host/carepulse.",
 }
@@ -94,6 +97,8 @@ class Settings(BaseSettings):
     sla_first_response_hours: float = Field(SLA_FIRST_RESPONSE_HOURS, gt=0)  # business hours
     sla_resolution_hours: float = Field(SLA_RESOLUTION_HOURS, gt=0)  # business hours
     themes: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_THEMES))
+    # Who may sign in, as what (README, Security): e-mail address -> role and teams.
+    access: dict[str, Grant] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod

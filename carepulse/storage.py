@@ -139,6 +139,18 @@ ingest_runs = sa.Table(
     sa.Column("error", sa.Text),
 )
 
+# Who downloaded what and when (PDF, CSV): the audit trail of data leaving the app.
+export_log = sa.Table(
+    "export_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", Instant(), nullable=False, index=True),
+    sa.Column("user_email", sa.Text, nullable=False),
+    sa.Column("what", sa.Text, nullable=False),
+    sa.Column("selection", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer),
+)
+
 quarantine = sa.Table(
     "quarantine",
     metadata,

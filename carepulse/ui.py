@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import formatting, glossary, query, report, rollups, storage
+from carepulse import audit, formatting, gate, glossary, query, report, rollups, selection, storage
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
@@ -51,7 +51,8 @@ def header() -> None:
         st.sidebar.caption("No data loaded yet.")
         return
     lines = [
-        f"{row['kind'].replace('_', ' ')} · {row['source']}: {local(row['latest'])}"
+        f"{row['kind'].replace('_', ' ')} · {formatting.plain(row['source'])}: "
+        f"{local(row['latest'])}"
         for row in fresh.iter_rows(named=True)
     ]
     st.sidebar.caption("Latest record (" + settings.timezone + ")  \n" + "  \n".join(lines))
@@ -75,8 +76,8 @@ def version(url: str) -> str:
 
 
 def filters() -> Filters:
-    """The shared sidebar filters (synced with the URL)."""
-    return sidebar(store(), version(get_settings().database))
+    """The shared sidebar filters (synced with the URL), within the signed-in user's scope."""
+    return sidebar(store(), version(get_settings().database), gate.current().scope)
 
 
 @st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=4)
@@ -142,7 +143,9 @@ def catalog() -> dict[str, Kpi]:
 
 
 def offer_sample() -> None:
-    """An empty store: offer the sample centre, or the Data page."""
+    """An empty store: offer the sample centre, or the Data page (to those who may load data)."""
+    if not gate.current().may_open("data"):
+        stop_with("No data yet.", hint="An administrator loads the centre's exports.")
     st.info(
         "No data yet. Load the sample patient-service centre to explore, or load your own "
         "exports on the Data page."
@@ -215,6 +218,17 @@ def report_html(f: Filters, paper: str) -> str:
     return report.html(report.gather(store(), settings, f), paper=paper)
 
 
-def coming_soon(what: str) -> None:
-    """A page that is not built yet says what it will show."""
-    st.info(f"Coming soon: {what}.\n\nThe Overview and Definitions pages work today.")
+def audited(
+    produce: Callable[[], bytes],
+    *,
+    what: str,
+    f: Filters | None,
+    rows: Callable[[bytes], int] | None = None,
+) -> Callable[[], bytes]:
+    """A download's deferred data, noted in the export audit (who, what, which view) when the
+    user downloads it; the user is the one signed in now, as the download runs later."""
+    view = (st.context.url or "").split("?")[0]
+    if f is not None:
+        view += "?" + urlencode(selection.params(f), doseq=True)
+    user = gate.current().email
+    return audit.recorded(produce, store(), user=user, what=what, selection=view, rows=rows)

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from carepulse import drill, exports, query, scorecard, storage
+from carepulse.access import EVERYTHING
 from carepulse.filters import Filters
 from carepulse.periods import Period
 from carepulse.settings import get_settings
@@ -75,7 +76,7 @@ def test_unset_values_read_as_such():
 
 def _filters(where: tuple = ()) -> Filters:
     day = date(2026, 3, 13)
-    return Filters("last-7-days", Period(day, day), "none", None, where, day)
+    return Filters("last-7-days", Period(day, day), "none", None, where, day, EVERYTHING)
 
 
 def test_a_drill_path_narrows_the_filters_inside_what_they_allow():

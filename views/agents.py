@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from carepulse import breakdown, charts, contact_list, filters, scorecard, ui, widgets
+from carepulse import breakdown, charts, contact_list, filters, gate, scorecard, ui, widgets
+
+gate.admit("agents")
 
 st.title("Agents")
 f = ui.filters()

@@ -1,12 +1,17 @@
-"""Data: load exports in the browser (recognised or mapped, dry run, commit); history and undo."""
+"""Data: load files in the browser (recognised or mapped, dry run, commit); history and undo;
+the audit of exports."""
 
 import streamlit as st
 
-from carepulse import history, loading
+from carepulse import gate, history, loading
+
+gate.admit("data")
 
 st.title("Data")
-load, past = st.tabs(["Load files", "History"])
+load, past, downloads = st.tabs(["Load files", "History", "Exports"])
 with load:
     loading.load_files()
 with past:
     history.runs()
+with downloads:
+    history.export_log()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from carepulse import ui
+from carepulse import gate, ui
+
+gate.admit("definitions")
 
 st.title("Definitions")
 st.caption(

@@ -3,9 +3,11 @@ to the contacts behind a figure; the path lives in the URL."""
 
 import streamlit as st
 
-from carepulse import breakdown, contact_list, drill, filters, intervals, ui, widgets
+from carepulse import breakdown, contact_list, drill, filters, gate, intervals, ui, widgets
 from carepulse.filters import CONTACTS
 from metrics.catalog import HEADLINE
+
+gate.admit("drilldown")
 
 VIEWS = {"split": "Split", "intervals": "Intervals of a day"}
 

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from carepulse import charts, insights, selection, ui, widgets
+from carepulse import charts, gate, insights, selection, ui, widgets
 from metrics.catalog import HEADLINE
+
+gate.admit("overview")
 
 st.title("Overview")
 f = ui.filters()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from carepulse import browser, report, ui
+from carepulse import browser, gate, report, ui
+
+gate.admit("report")
 
 st.title("Report")
 f = ui.filters()
@@ -17,21 +19,24 @@ try:
 except browser.BrowserUnavailable as error:
     st.error(f"The PDF needs a headless Chrome or Chromium: {error.message}.")
     st.caption(error.hint)
+    html = ui.report_html(f, paper or "a4").encode()
     st.download_button(
         "Download the report as HTML (print it from your browser)",
-        ui.report_html(f, paper or "a4"),
+        ui.audited(lambda: html, what="report (HTML)", f=f),
         file_name=report.file_name(f).replace(".pdf", ".html"),
         mime="text/html",
         icon=":material/download:",
+        on_click="ignore",
     )
     st.stop()
 st.download_button(
     "Download the PDF",
-    pdf,
+    ui.audited(lambda: pdf, what="report (PDF)", f=f),
     file_name=report.file_name(f),
     mime="application/pdf",
     type="primary",
     icon=":material/picture_as_pdf:",
+    on_click="ignore",
 )
 st.caption(
     f"{len(pages)} pages · the filters of the sidebar, the figures of the dashboard · "

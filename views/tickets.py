@@ -3,7 +3,9 @@ calendar hours; SLA attainment; breakdowns; complaints and their 48-hour follow-
 
 import streamlit as st
 
-from carepulse import tickets, ui, widgets
+from carepulse import gate, tickets, ui, widgets
+
+gate.admit("tickets")
 
 st.title("Tickets")
 f = ui.filters()

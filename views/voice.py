@@ -3,7 +3,9 @@ new phrases and the (redacted) verbatims."""
 
 import streamlit as st
 
-from carepulse import ui, voice, widgets
+from carepulse import gate, ui, voice, widgets
+
+gate.admit("voice")
 
 st.title("Voice of the customer")
 f = ui.filters()
