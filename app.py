@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from carepulse import gate, ui
+from carepulse import formatting, gate, ui
 from metrics.errors import CarePulseError
 
 st.set_page_config(page_title="CarePulse", page_icon=":material/monitor_heart:", layout="wide")
@@ -35,9 +35,7 @@ try:
     gate.sidebar(user)
     page.run()
 except CarePulseError as error:
-    st.error(error.message)
-    if error.hint:
-        st.caption(error.hint)
+    st.error(formatting.problem(error))
 except Exception:  # the one last-resort handler: a friendly message, the details in the log
     logging.getLogger("carepulse").exception("page failed")
     st.error("Something went wrong on this page. The details are in the server log.")

@@ -65,7 +65,9 @@ def breadcrumb(steps: Sequence[Step], scope: str) -> None:
     for i, step in enumerate(steps, start=1):
         row.markdown(":gray[›]", width="content")
         last = i == len(steps)
-        if row.button(drill.crumb(step), key=f"crumb-{i}", type="tertiary", disabled=last):
+        if row.button(
+            drill.crumb(step, markdown=True), key=f"crumb-{i}", type="tertiary", disabled=last
+        ):
             go(steps[:i], by=steps[i][0])
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from carepulse import formatting
 from carepulse.filters import STEPS, Step
 from metrics import compare
 from metrics.kpi import Better, Kpi, Ratio, Unit
@@ -21,10 +22,11 @@ def label(column: str, value: str | None) -> str:
     return value
 
 
-def crumb(step: Step) -> str:
-    """One breadcrumb: 'Queue: Refills'."""
+def crumb(step: Step, *, markdown: bool = False) -> str:
+    """One breadcrumb: 'Queue: Refills' (for Markdown, the value escaped to show as typed)."""
     column, value = step
-    return f"{STEPS[column]}: {label(column, value)}"
+    shown = label(column, value)
+    return f"{STEPS[column]}: {formatting.plain(shown) if markdown else shown}"
 
 
 def suppressed(frame: pl.DataFrame, kpis: dict[str, Kpi]) -> pl.DataFrame:

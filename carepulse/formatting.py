@@ -7,12 +7,13 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from metrics.errors import CarePulseError
 from metrics.kpi import Better, Unit
 
 DASH = "—"
-# Characters Streamlit's Markdown gives a meaning: emphasis, links and images, code, HTML,
-# tables, headings, LaTeX ($), colours and icons (:red[...], :material/x:).
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# Characters that make Streamlit's Markdown do something: emphasis, code, links and images,
+# HTML, tables, headings, LaTeX ($) and colours or icons (:red[...], :material/x:).
+_MARKUP = re.compile(r"([\\`*_\[\]<>!$:~|#])")
 
 
 def duration(seconds: float) -> str:
@@ -94,3 +95,8 @@ def plain(text: object) -> str:
     """Text from a file, a URL or a user, escaped so Markdown shows it as typed: a comment
     or a queue name can never become a link, an image that calls out, or HTML."""
     return _MARKUP.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def problem(error: CarePulseError) -> str:
+    """A user-fixable error as Markdown: what went wrong, then what to do (both as typed)."""
+    return plain(error.message) + (f"\n\n{plain(error.hint)}" if error.hint else "")

@@ -6,7 +6,7 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import audit, exports, storage, ui, uploads
+from carepulse import audit, exports, formatting, storage, ui, uploads
 from carepulse.ingest import undo
 from carepulse.settings import get_settings
 from metrics.errors import CarePulseError
@@ -87,7 +87,7 @@ def _undo(run: dict) -> None:
         try:
             deleted = undo(ui.store(), run["id"], get_settings())
         except CarePulseError as error:
-            st.error(f"{error.message}\n\n{error.hint}")
+            st.error(formatting.problem(error))
             return
         st.session_state.pop(key)
         st.session_state["undone"] = (run["id"], deleted)

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 import connectors
-from carepulse import mapper, ui, uploads
+from carepulse import formatting, mapper, ui, uploads
 from carepulse.ingest import IngestFailed, RunSummary, ingest_file
 from carepulse.settings import get_settings
 from connectors import mapping as mappings
@@ -17,7 +17,7 @@ COUNTS = ("read", "accepted", "updated", "quarantined", "duplicates")
 
 def _describe(upload: uploads.Upload) -> str:
     kinds = " and ".join(k.replace("_", " ") for k in upload.kinds if k) or "one kind"
-    return f"**{upload.name}** — recognised as **{upload.format}** ({kinds})"
+    return f"**{formatting.plain(upload.name)}** — recognised as **{upload.format}** ({kinds})"
 
 
 def _counts(summaries: list[RunSummary]) -> pl.DataFrame:
@@ -66,12 +66,12 @@ def _dry_run(upload: uploads.Upload, mapping: mappings.Mapping | None) -> None:
     summaries = done[1]
     failed = [s for s in summaries if s.status == "failed"]
     if failed:
-        st.error(f"This file cannot be loaded: {failed[0].error}")
+        st.error(f"This file cannot be loaded: {formatting.plain(failed[0].error)}")
         return
     st.markdown("**Dry run** — nothing has been stored yet:")
     st.dataframe(_counts(summaries), hide_index=True)
     for note in {n for s in summaries for n in s.notes}:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {formatting.plain(note)}")
     rejected = _rejected(summaries)
     if not rejected.is_empty():
         st.markdown(f"Rows that would be quarantined (first {rejected.height:,}):")
@@ -98,11 +98,11 @@ def _commit(upload: uploads.Upload, mapping: mappings.Mapping | None, expected: 
 
 def _file(upload: uploads.Upload) -> None:
     if upload.problem:
-        st.error(f"{upload.problem} Nothing was stored.")
+        st.error(f"{formatting.plain(upload.problem)} Nothing was stored.")
         return
     if upload.format is None:
         st.markdown(
-            f"**{upload.name}** — not a format CarePulse recognises by itself "
+            f"**{formatting.plain(upload.name)}** — not a format CarePulse recognises by itself "
             f"({', '.join(connectors.REGISTRY)}). Map its columns (CSV, TSV, Excel, Parquet "
             "or JSON lines) below."
         )
@@ -116,7 +116,7 @@ def _file(upload: uploads.Upload) -> None:
     try:
         shown = uploads.preview(upload, timezone=get_settings().timezone, mapping=mapping)
     except CarePulseError as error:
-        st.error(f"{error.message}\n\n{error.hint}")
+        st.error(formatting.problem(error))
         return
     for kind, frame in shown.items():
         zone = get_settings().timezone
@@ -134,7 +134,8 @@ def _loaded() -> None:
                 f"{summary.duplicates:,} duplicates — run {summary.run_id}."
             )
         else:
-            st.error(f"{summary.file}: failed, nothing stored — {summary.error}")
+            failure = f"{summary.file}: failed, nothing stored — {summary.error}"
+            st.error(formatting.plain(failure))
 
 
 def load_files() -> None:
@@ -154,4 +155,4 @@ def load_files() -> None:
             try:
                 _file(upload)
             except CarePulseError as error:
-                st.error(f"{error.message}\n\n{error.hint} Nothing was stored.")
+                st.error(formatting.problem(error) + " Nothing was stored.")

@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 import polars as pl
 import streamlit as st
 
-from carepulse import uploads
+from carepulse import formatting, uploads
 from carepulse.settings import get_settings
 from connectors import mapping as mappings
 from connectors.mapping import Source
@@ -77,7 +77,7 @@ def _value_map(upload, column, header, source, rows, kind) -> tuple:
     if not values or all(v in allowed for v in values):
         return ()
     pairs = []
-    with st.expander(f"Values of {header} → {column}", expanded=not current):
+    with st.expander(f"Values of {formatting.plain(header)} → {column}", expanded=not current):
         for value in values:
             options = [NONE, *allowed]
             picked = st.selectbox(
@@ -188,7 +188,7 @@ def mapper(upload: uploads.Upload) -> mappings.Mapping | None:
     """The mapping the widgets describe (None until it is complete and valid)."""
     headers, rows, notes = uploads.sample(upload.path)
     for note in notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {formatting.plain(note)}")
     if _key(upload, "base") not in st.session_state:
         _reset(upload, _suggested(upload, headers, rows, KINDS["contacts"]))
     _load_controls(upload, headers, rows)
@@ -221,7 +221,7 @@ def mapper(upload: uploads.Upload) -> mappings.Mapping | None:
     try:
         return mappings.parse(mappings.to_toml(drafted), file=f"{name}.toml")
     except CarePulseError as error:
-        st.error(f"{error.message}\n\n{error.hint}")
+        st.error(formatting.problem(error))
         return None
 
 

@@ -2,7 +2,17 @@
 
 import streamlit as st
 
-from carepulse import breakdown, charts, contact_list, filters, gate, scorecard, ui, widgets
+from carepulse import (
+    breakdown,
+    charts,
+    contact_list,
+    filters,
+    formatting,
+    gate,
+    scorecard,
+    ui,
+    widgets,
+)
 
 gate.admit("agents")
 
@@ -20,7 +30,8 @@ agent = filters.linked_choice("Agent", agents, "agent")
 mine = f.restricted("agent_id", [agent])
 team = scorecard.worked(ui.kpis(mine, by=("team",), keys=("handled",)), "team")[0]
 queues = scorecard.worked(ui.kpis(mine, by=("queue",), keys=("handled",)), "queue")
-st.caption(f"Team **{team}** · queues worked: {', '.join(q or '(not set)' for q in queues)}")
+worked = ", ".join(q or "(not set)" for q in queues)
+st.caption(f"Team **{formatting.plain(team)}** · queues worked: {formatting.plain(worked)}")
 
 kpis = [catalog[k] for k in scorecard.KPIS]
 peers = ui.kpis(f.restricted("queue", queues), by=("agent_id",), keys=scorecard.KPIS)
