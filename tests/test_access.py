@@ -14,7 +14,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from carepulse import access, audit, gate, query, selection, storage
+from carepulse import access, audit, formatting, gate, query, selection, storage
 from carepulse.access import EVERYTHING, Role, Scope
 from carepulse.settings import get_settings, load
 from metrics.errors import CarePulseError
@@ -229,3 +229,19 @@ def test_a_team_lead_s_pdf_holds_only_their_team(signed_in, downloads, tmp_path)
     assert f"{offered:,}" in text
     log = audit.entries(storage.connect(get_settings().database))
     assert log["what"][0] == "report (PDF)" and log["user_email"][0] == "lee@clinic.example"
+
+
+def test_text_from_files_and_urls_is_shown_as_typed_never_as_markup():
+    sneaky = "![x](https://t.example/p.png) <b>:red[hi]</b> *a_b* `c` $x$ ~d~ |e| #f"
+    assert formatting.plain(sneaky) == (
+        r"\!\[x\](https\://t.example/p.png) \<b\>\:red\[hi\]\</b\> \*a\_b\* \`c\` \$x\$ "
+        r"\~d\~ \|e\| \#f"
+    )
+    assert formatting.plain("line one\nline two") == "line one line two"
+
+
+def test_a_contact_id_in_the_url_cannot_inject_a_link(signed_in):
+    opened = "sample:[click](https://evil.example)"
+    app = signed_in("max@clinic.example", "views/drilldown.py", by="contacts", contact=opened)
+    warning = next(w.value for w in app.warning if "not in this selection" in w.value)
+    assert "\\[click\\]" in warning and "[click](" not in warning
