@@ -108,7 +108,7 @@ def show(opened: str, scope: Filters) -> None:
     where = scope.where_dict()
     contact = contacts.one(ui.store(), source, contact_id, where)
     if contact is None:
-        st.warning(f"Contact {formatting.plain(contact_id)} is not in this selection.")
+        st.warning("The contact the link names is not in this selection.")
         return
     with st.container(border=True):
         top = st.container(horizontal=True, vertical_alignment="center")
