@@ -26,6 +26,7 @@ from carepulse import (
     sample,
     selection,
     storage,
+    summaries,
 )
 from carepulse import ingest as ingest_module
 from carepulse.ingest import IngestFailed, RunSummary, ingest_file
@@ -223,7 +224,7 @@ def _selection(args: argparse.Namespace, engine: sa.Engine) -> selection.Filters
         )
     where = {c: getattr(args, c) for c in selection.DIMENSIONS if getattr(args, c)}
     for column, values in where.items():
-        known = query.values(engine, column, access.EVERYTHING)
+        known = summaries.values(engine, column, access.EVERYTHING)
         unknown = [v for v in values if v not in known]
         if unknown:
             raise CarePulseError(

@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import periods, query, selection
+from carepulse import periods, query, selection, summaries
 from carepulse.access import Scope
 from carepulse.periods import Period
 from carepulse.selection import DIMENSIONS, Filters, Step
@@ -36,7 +36,7 @@ def _latest_day(_store: sa.Engine, url: str, timezone: str, version: str) -> dat
 def options(_store: sa.Engine, url: str, column: str, scope: Scope, version: str) -> list[str]:
     """The values a dimension takes in the stored contact, survey and ticket rollups, within
     the scope's teams."""
-    return query.values(_store, column, scope)
+    return summaries.values(_store, column, scope)
 
 
 def _initial(key: str, default: object, *, many: bool = False) -> None:

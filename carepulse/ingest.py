@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import connectors
-from carepulse import locks, rollups, storage
+from carepulse import locks, rollups, storage, summaries
 from carepulse.merge import copy_quarantine, merge, stage_table
 from carepulse.privacy import hash_column, hash_key, redact
 from carepulse.settings import Settings
@@ -192,8 +192,10 @@ def _commit(
 ) -> None:
     prefix = f"{storage.STAGE_PREFIX}{summary.run_id}_"
     if kind is not None:
-        change = rollups.touched(connection, stage_table(prefix + "rows", kind), kind.name)
+        stage = stage_table(prefix + "rows", kind)
+        change = rollups.touched(connection, stage, kind.name)
         merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
+        summaries.recount(connection, kind.name, summaries.sources(connection, stage))
         copy_quarantine(connection, prefix + "quarantine")
         rollups.apply(connection, change, rollups.Thresholds.of(settings))
         summary.kind = kind.name
@@ -339,7 +341,9 @@ def undo(engine: Engine, run_id: int, settings: Settings) -> int:
         owned = table.c.ingest_run_id == run_id
         rows = sa.select(*(table.c[c] for c in kind.columns), sa.literal(0).label("_row"))
         change = rollups.touched(connection, rows.where(owned).subquery(), kind.name)
+        sources = summaries.sources(connection, rows.where(owned).subquery())
         deleted = connection.execute(table.delete().where(owned)).rowcount
+        summaries.recount(connection, kind.name, sources)
         rollups.apply(connection, change, rollups.Thresholds.of(settings))
         connection.execute(
             storage.ingest_runs.update()

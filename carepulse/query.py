@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from carepulse import rollups, storage
-from carepulse.access import Scope
 from carepulse.settings import Settings
 from metrics import catalog, histogram
 from metrics.errors import CarePulseError
@@ -98,21 +97,6 @@ def latest_day(engine: Engine, timezone: str) -> date | None:
         return None
     latest = max(t.replace(tzinfo=t.tzinfo or UTC) for t in found)
     return latest.astimezone(ZoneInfo(timezone)).date()
-
-
-def values(engine: Engine, column: str, scope: Scope) -> list[str]:
-    """The values a dimension takes in the stored contact, survey and ticket rollups, sorted,
-    on the rows of the scope's teams."""
-    found: set[str] = set()
-    with engine.connect() as connection:
-        for name in INTERVALS:
-            table = storage.ROLLUPS[name]
-            if column in table.c:
-                distinct = sa.select(table.c[column]).where(table.c[column].is_not(None))
-                if scope.teams is not None:
-                    distinct = distinct.where(table.c.team.in_(scope.teams))
-                found.update(connection.execute(distinct.distinct()).scalars())
-    return sorted(found)
 
 
 def totals(
@@ -222,13 +206,32 @@ def evaluate_loaded(
     )
 
 
+# Every summed column of the interval tables (the rest are the time and the dimensions).
+MEASURES = frozenset(
+    c
+    for name in FAMILY_TABLES.values()
+    for c in storage.ROLLUP_SCHEMAS[name]
+    if c not in DIMENSIONS and c != "interval_start"
+)
+
+
 class Reader:
-    """KPIs of one selection in several groupings, each period's rollups read only once."""
+    """KPIs of one selection in several groupings, each period's rollups read only once.
+
+    The rollups are read summed over every dimension but `dimensions` (the filters' by
+    default), so a period is far fewer rows than the stored agent × reason grain.
+    """
 
     def __init__(
-        self, engine: Engine, settings: Settings, where: Mapping[str, Sequence[object]] | None
+        self,
+        engine: Engine,
+        settings: Settings,
+        where: Mapping[str, Sequence[object]] | None,
+        *,
+        dimensions: Collection[str] = ("queue", "team", "channel", "segment"),
     ) -> None:
         self.engine, self.settings, self.where = engine, settings, where
+        self.keep = MEASURES | set(dimensions) | set(where or {})
         self._frames: dict[tuple[date, date], dict[str, pl.DataFrame]] = {}
         rollups.ensure_current(engine, settings)
 
@@ -236,8 +239,12 @@ class Reader:
         self, start: date, end: date, *, by: Sequence[str] = (), keys: Sequence[str] | None = None
     ) -> pl.DataFrame:
         """Like `kpis`, for local days `start`..`end` of this selection."""
+        missing = [g for g in by if g in DIMENSIONS and g not in self.keep]
+        if missing:
+            raise ValueError(f"this reader sums over {', '.join(missing)}: name it in dimensions")
         if (start, end) not in self._frames:
-            self._frames[start, end] = load(self.engine, start, end, self.settings.timezone)
+            timezone = self.settings.timezone
+            self._frames[start, end] = load(self.engine, start, end, timezone, keep=self.keep)
         frames = self._frames[start, end]
         return evaluate_loaded(self.settings, frames, by=by, keys=keys, where=self.where)
 

@@ -11,7 +11,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import storage
+from carepulse import storage, summaries
 from carepulse.settings import Settings
 from metrics import rollup, ticket_rollup
 from metrics.business_hours import Calendar
@@ -105,6 +105,7 @@ def _replace(
     table = storage.ROLLUPS[name]
     connection.execute(table.delete().where(table.c[column] >= low, table.c[column] < high))
     storage.insert_frame(connection, name, frame.select(table.columns.keys()))
+    summaries.note_values(connection, frame)
 
 
 def _pieces(connection: sa.Connection, span: Span) -> list[Span]:
@@ -305,7 +306,7 @@ def rebuild(engine: Engine, settings: Settings, *, only_if_stale: bool = False) 
     with storage.writing(engine) as connection:
         if only_if_stale and _stored(connection) == limits.fingerprint():
             return limits
-        for table in storage.ROLLUPS.values():
+        for table in [*storage.ROLLUPS.values(), storage.dimension_values]:
             connection.execute(table.delete())
         apply(connection, everything(connection), limits)
         state = storage.rollup_state
@@ -315,7 +316,10 @@ def rebuild(engine: Engine, settings: Settings, *, only_if_stale: bool = False) 
 
 
 def ensure_current(engine: Engine, settings: Settings) -> bool:
-    """Rebuild the rollups if the settings they depend on changed; True when it rebuilt."""
+    """Rebuild the rollups if the settings they depend on changed; True when it rebuilt.
+
+    A store made before filter values and freshness were kept gets them first."""
+    summaries.ensure(engine)
     with engine.connect() as connection:
         stored = _stored(connection)
     if stored == Thresholds.of(settings).fingerprint():

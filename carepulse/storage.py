@@ -139,6 +139,24 @@ ingest_runs = sa.Table(
     sa.Column("error", sa.Text),
 )
 
+# Small tables kept with every rollup write, so pages never scan the facts or the rollups to
+# list filter values or say how fresh the data is (carepulse/summaries.py).
+dimension_values = sa.Table(
+    "dimension_values",
+    metadata,
+    sa.Column("dimension", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("team", sa.Text, primary_key=True),  # the rows' team; "" where none is set
+)
+source_freshness = sa.Table(
+    "source_freshness",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("latest", Instant()),
+    sa.Column("records", sa.BigInteger, nullable=False),
+)
+
 # Who downloaded what and when (PDF, CSV): the audit trail of data leaving the app.
 export_log = sa.Table(
     "export_log",
@@ -333,6 +351,15 @@ def insert_frame(connection: sa.Connection, table: str, frame: pl.DataFrame) -> 
             copy.write_row(row)
 
 
+def has_facts(engine: Engine) -> bool:
+    """Whether any contact, ticket or survey response is stored (without counting them)."""
+    with engine.connect() as connection:
+        return any(
+            connection.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
+            for t in FACTS.values()
+        )
+
+
 def counts(engine: Engine) -> dict[str, int]:
     """Stored rows per fact table."""
     with engine.connect() as connection:
@@ -395,20 +422,3 @@ def quarantined(engine: Engine, run_id: int, *, limit: int = 1000) -> list[dict[
     )
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(statement)]
-
-
-def freshness(engine: Engine) -> pl.DataFrame:
-    """The latest record time per kind and source (UTC)."""
-    frames = []
-    for name, kind in KINDS.items():
-        table = FACTS[name]
-        column = table.c[kind.time_column]
-        statement = sa.select(
-            sa.literal(name).label("kind"),
-            table.c.source,
-            sa.func.max(column).label("latest"),
-            sa.func.count().label("records"),
-        ).group_by(table.c.source)
-        schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
-        frames.append(read(engine, statement, schema))
-    return pl.concat(frames, how="vertical_relaxed")

@@ -11,7 +11,18 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import audit, formatting, gate, glossary, query, report, rollups, selection, storage
+from carepulse import (
+    audit,
+    formatting,
+    gate,
+    glossary,
+    query,
+    report,
+    rollups,
+    selection,
+    storage,
+    summaries,
+)
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
@@ -39,7 +50,7 @@ def local(moment: datetime | None) -> str:
 @st.cache_data(ttl=60, show_spinner=False)
 def freshness(url: str) -> pl.DataFrame:
     """Latest record per kind and source, cached for a minute."""
-    return storage.freshness(engine(url))
+    return summaries.freshness(engine(url))
 
 
 def header() -> None:
@@ -161,7 +172,7 @@ def offer_sample() -> None:
 
 def has_data() -> bool:
     """Whether any facts are stored."""
-    return any(storage.counts(store()).values())
+    return storage.has_facts(store())
 
 
 def small_sample() -> int:

@@ -14,7 +14,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from carepulse import access, audit, formatting, gate, query, selection, storage
+from carepulse import access, audit, formatting, gate, selection, storage, summaries
 from carepulse.access import EVERYTHING, Role, Scope
 from carepulse.settings import get_settings, load
 from metrics.errors import CarePulseError
@@ -79,11 +79,11 @@ def test_roles_come_from_the_access_settings():
 def test_filter_options_list_only_the_scope_s_values():
     engine = storage.connect(get_settings().database)
     facts = _facts()
-    assert query.values(engine, "team", Scope((LEAD,))) == [LEAD]
+    assert summaries.values(engine, "team", Scope((LEAD,))) == [LEAD]
     lead_queues = sorted(set(facts.filter(pl.col("team") == LEAD)["queue"].drop_nulls()))
-    assert set(query.values(engine, "queue", Scope((LEAD,)))) >= set(lead_queues)
-    assert "Pharmacist line" not in query.values(engine, "queue", Scope((LEAD,)))
-    assert "Pharmacist line" in query.values(engine, "queue", EVERYTHING)
+    assert set(summaries.values(engine, "queue", Scope((LEAD,)))) >= set(lead_queues)
+    assert "Pharmacist line" not in summaries.values(engine, "queue", Scope((LEAD,)))
+    assert "Pharmacist line" in summaries.values(engine, "queue", EVERYTHING)
 
 
 @pytest.fixture

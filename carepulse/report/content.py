@@ -17,7 +17,7 @@ from carepulse import (
     periods,
     query,
     selection,
-    storage,
+    summaries,
 )
 from carepulse.report import summary
 from carepulse.report.tables import (
@@ -142,7 +142,7 @@ def _period(f: Filters) -> str:
 
 
 def _freshness(engine: Engine, timezone: str) -> tuple[str, ...]:
-    rows = storage.freshness(engine).sort("kind", "source").iter_rows(named=True)
+    rows = summaries.freshness(engine).iter_rows(named=True)
     return tuple(
         f"{r['kind'].replace('_', ' ')} from {r['source']}: latest "
         f"{formatting.local(r['latest'], timezone)} ({formatting.count(r['records'])} records)"

@@ -1,0 +1,119 @@
+"""Filter values and data freshness, kept small at every write so that pages read them at once.
+
+Every page lists the values of its filters and says how fresh each source is. At ten million
+contacts, finding those by scanning the rollups and the facts took most of a page's time
+(benchmarks/README.md), so the rollup writer notes the values it writes and the ingest and
+undo recount the sources they touched, in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from carepulse import storage
+from carepulse.access import Scope
+from metrics.schema import KINDS, TIMESTAMP
+
+FILTERED = ("queue", "team", "channel", "segment")  # the sidebar's dimensions
+NO_TEAM = ""  # the team of rows that have none (a primary key cannot hold null)
+VALUES, FRESHNESS = storage.dimension_values, storage.source_freshness
+_ensured: set[str] = set()  # stores known to hold their summaries, in this process
+
+
+def _insert_new(connection: sa.Connection, table: sa.Table) -> sa.Insert:
+    """An INSERT that skips rows whose key is already stored."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def note_values(connection: sa.Connection, frame: pl.DataFrame) -> None:
+    """Remember the filter values that rollup rows just written hold, with their team."""
+    present = [d for d in FILTERED if d in frame.columns]
+    if frame.is_empty() or not present:
+        return
+    team = pl.col("team").fill_null(NO_TEAM).alias("team")
+    found = pl.concat(
+        frame.lazy().select(pl.lit(d).alias("dimension"), pl.col(d).alias("value"), team)
+        for d in present
+    )
+    rows = found.drop_nulls("value").unique().collect().to_dicts()
+    if rows:
+        connection.execute(_insert_new(connection, VALUES), rows)
+
+
+def recount(connection: sa.Connection, kind: str, sources: Iterable[str]) -> None:
+    """The latest record time and the number of records of each named source of a kind."""
+    table = storage.FACTS[kind]
+    time = table.c[KINDS[kind].time_column]
+    for source in sources:
+        mine = table.c.source == source
+        latest = connection.execute(sa.select(sa.func.max(time)).where(mine)).scalar()
+        records = connection.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+        here = sa.and_(FRESHNESS.c.kind == kind, FRESHNESS.c.source == source)
+        connection.execute(FRESHNESS.delete().where(here))
+        if records:
+            entry = {"kind": kind, "source": source, "latest": latest, "records": records}
+            connection.execute(FRESHNESS.insert().values(**entry))
+
+
+def sources(connection: sa.Connection, rows: sa.FromClause) -> list[str]:
+    """The sources that rows come from (staged or stored rows of one run)."""
+    return list(connection.execute(sa.select(rows.c.source).distinct()).scalars())
+
+
+def fill(connection: sa.Connection) -> None:
+    """Both summaries from scratch, from every rollup and every fact (a store made before
+    they were kept, once)."""
+    connection.execute(VALUES.delete())
+    for table in storage.ROLLUPS.values():
+        for dimension in (d for d in FILTERED if d in table.c):
+            team = sa.func.coalesce(table.c.team, NO_TEAM)
+            found = sa.select(sa.literal(dimension), table.c[dimension], team).where(
+                table.c[dimension].is_not(None)
+            )
+            connection.execute(
+                _insert_new(connection, VALUES).from_select(
+                    ["dimension", "value", "team"], found.distinct()
+                )
+            )
+    for kind, table in storage.FACTS.items():
+        recount(connection, kind, sources(connection, table))
+
+
+def ensure(engine: Engine) -> None:
+    """Fill the summaries of a store that does not have them yet."""
+    if engine.url.render_as_string() in _ensured:
+        return
+    state = storage.rollup_state
+    flag = sa.select(state.c.value).where(state.c.name == "summaries")
+    with engine.connect() as connection:
+        done = connection.execute(flag).scalar_one_or_none()
+    if done is None:
+        with storage.writing(engine) as connection:
+            if connection.execute(flag).scalar_one_or_none() is None:  # nobody filled it since
+                fill(connection)
+                connection.execute(state.insert().values(name="summaries", value="1"))
+    _ensured.add(engine.url.render_as_string())
+
+
+def values(engine: Engine, column: str, scope: Scope) -> list[str]:
+    """The values a dimension takes in the stored rollups, sorted, on the scope's teams."""
+    ensure(engine)
+    statement = sa.select(VALUES.c.value).where(VALUES.c.dimension == column).distinct()
+    if scope.teams is not None:
+        statement = statement.where(VALUES.c.team.in_(scope.teams))
+    with engine.connect() as connection:
+        return sorted(connection.execute(statement).scalars())
+
+
+def freshness(engine: Engine) -> pl.DataFrame:
+    """The latest record time (UTC) and the number of records per kind and source."""
+    ensure(engine)
+    statement = sa.select(FRESHNESS).order_by(FRESHNESS.c.kind, FRESHNESS.c.source)
+    schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
+    return storage.read(engine, statement, schema)

@@ -1,0 +1,91 @@
+"""Filter values and freshness kept at every write: what a scan of the store would say, on
+SQLite and PostgreSQL, after an ingest, an undo, a rebuild, and for a store made before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from carepulse import rollups, storage, summaries
+from carepulse.access import EVERYTHING, Scope
+from carepulse.ingest import ingest, undo
+from carepulse.settings import get_settings
+from tests.helpers import CONTACT_HEADERS, contact, write_csv
+
+HEADERS = [*CONTACT_HEADERS, "team", "segment"]
+
+
+def _calls(tmp_path, name: str, *rows: dict) -> object:
+    return write_csv(tmp_path / name, list(rows), HEADERS)
+
+
+def _call(contact_id: str, at: str, **values: object) -> dict:
+    """A handled call arriving at `at` (UTC, minutes precision): 20 s wait, 5 min talk."""
+    times = {"arrived_at": f"{at}:00Z", "answered_at": f"{at}:20Z", "ended_at": f"{at}:59Z"}
+    return contact(contact_id, **times, **{"talk_seconds": 39, **values})
+
+
+def test_values_and_freshness_follow_ingest_and_undo(engine, tmp_path):
+    first = _calls(
+        tmp_path, "a.csv",
+        _call("c1", "2024-03-04T14:00", queue="Refills", team="Desk A"),
+        _call("c2", "2024-03-05T09:30", queue="Billing", team="Desk B", segment="Medicare"),
+        _call("c3", "2024-03-05T10:00", queue="Billing", team=""),
+    )  # fmt: skip
+    ingest(first, engine=engine, settings=get_settings(), source="canonical")
+    assert summaries.values(engine, "queue", EVERYTHING) == ["Billing", "Refills"]
+    assert summaries.values(engine, "team", EVERYTHING) == ["Desk A", "Desk B"]
+    assert summaries.values(engine, "segment", EVERYTHING) == ["Medicare"]
+    # A lead of Desk A sees Desk A's values only; a row with no team is nobody's team.
+    assert summaries.values(engine, "queue", Scope(("Desk A",))) == ["Refills"]
+    assert summaries.values(engine, "team", Scope(("Desk A",))) == ["Desk A"]
+    fresh = summaries.freshness(engine).to_dicts()
+    assert fresh == [
+        {"kind": "contacts", "source": "canonical", "records": 3,
+         "latest": datetime(2024, 3, 5, 10, 0, tzinfo=UTC)},
+    ]  # fmt: skip
+
+    call = _call("c9", "2024-03-06T08:00", queue="Pharmacist line", team="Desk A")
+    later = _calls(tmp_path, "b.csv", call)
+    run = ingest(later, engine=engine, settings=get_settings(), source="canonical").run_id
+    assert "Pharmacist line" in summaries.values(engine, "queue", Scope(("Desk A",)))
+    assert summaries.freshness(engine)["records"].to_list() == [4]
+    assert summaries.freshness(engine)["latest"][0] == datetime(2024, 3, 6, 8, 0, tzinfo=UTC)
+
+    undo(engine, run, get_settings())
+    assert summaries.freshness(engine)["records"].to_list() == [3]
+    assert summaries.freshness(engine)["latest"][0] == datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+    # A value whose rows are gone stays listed until a rebuild (an empty choice, not a leak).
+    rollups.rebuild(engine, get_settings())
+    assert summaries.values(engine, "queue", EVERYTHING) == ["Billing", "Refills"]
+
+
+def test_a_store_made_before_the_summaries_gets_them_once(engine, tmp_path):
+    rows = [contact("c1", queue="Refills", team="Desk A"), contact("c2", queue="Billing")]
+    ingest(_calls(tmp_path, "a.csv", *rows), engine=engine, settings=get_settings())
+    expected = {
+        column: summaries.values(engine, column, EVERYTHING) for column in summaries.FILTERED
+    }
+    fresh = summaries.freshness(engine).to_dicts()
+    with engine.begin() as connection:  # as an older CarePulse left it
+        for table in (storage.dimension_values, storage.source_freshness):
+            connection.execute(table.delete())
+        state = storage.rollup_state
+        connection.execute(state.delete().where(state.c.name == "summaries"))
+    summaries._ensured.clear()  # a new server process
+    assert (
+        summaries.values(engine, "queue", EVERYTHING)
+        == expected["queue"]
+        == [
+            "Billing",
+            "Refills",
+        ]
+    )
+    assert {c: summaries.values(engine, c, EVERYTHING) for c in summaries.FILTERED} == expected
+    assert summaries.freshness(engine).to_dicts() == fresh
+    with engine.connect() as connection:
+        flag = sa.select(storage.rollup_state.c.value).where(
+            storage.rollup_state.c.name == "summaries"
+        )
+        assert connection.execute(flag).scalar_one() == "1"
