@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from carepulse import rollups, storage
 from carepulse.settings import Settings
-from metrics import catalog, histogram
+from metrics import catalog, histogram, rollup
 from metrics.errors import CarePulseError
 from metrics.evaluate import TIME_GRAINS, evaluate, restrict, time_grain
 from metrics.kpi import Better, Family, Kpi, Total, Unit, measure
@@ -25,6 +25,15 @@ FAMILY_TABLES = {
     "surveys": "survey_intervals",
     "tickets": "ticket_intervals",
 }
+
+
+# Every summed column of the interval tables (the rest are the time and the dimensions).
+MEASURES = frozenset(
+    c
+    for name in FAMILY_TABLES.values()
+    for c in storage.ROLLUP_SCHEMAS[name]
+    if c not in DIMENSIONS and c != "interval_start"
+)
 
 
 def utc_range(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
@@ -43,6 +52,8 @@ def _table(
     high: object,
     keep: Collection[str] | None = None,
 ) -> pl.DataFrame:
+    if name == "contact_intervals" and keep is not None and not set(keep) & set(rollup.FINE):
+        name = rollup.COARSE_TABLE  # the same sums, without the agent and reason grain
     table = storage.ROLLUPS[name]
     period = (table.c[column] >= low, table.c[column] < high)
     if keep is None or column != "interval_start":
@@ -125,14 +136,18 @@ def totals(
     return frame.group_by(list(by)).agg(sums).sort(list(by)).collect()
 
 
-def loaded(engine: Engine, settings: Settings, start: date, end: date) -> dict[str, pl.DataFrame]:
-    """The rollups of local days `start`..`end`, rebuilt first if the settings changed."""
+def loaded(
+    engine: Engine, settings: Settings, start: date, end: date, *, fine: bool = True
+) -> dict[str, pl.DataFrame]:
+    """The rollups of local days `start`..`end`, rebuilt first if the settings changed;
+    without `fine`, summed over the agent and the reason (far fewer rows)."""
     if end < start:
         raise CarePulseError(
             f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
         )
     rollups.ensure_current(engine, settings)
-    return load(engine, start, end, settings.timezone)
+    keep = None if fine else MEASURES | set(rollup.COARSE)
+    return load(engine, start, end, settings.timezone, keep=keep)
 
 
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:
@@ -204,15 +219,6 @@ def evaluate_loaded(
         small_sample=settings.small_sample,
         backlog=backlog,
     )
-
-
-# Every summed column of the interval tables (the rest are the time and the dimensions).
-MEASURES = frozenset(
-    c
-    for name in FAMILY_TABLES.values()
-    for c in storage.ROLLUP_SCHEMAS[name]
-    if c not in DIMENSIONS and c != "interval_start"
-)
 
 
 class Reader:

@@ -106,6 +106,8 @@ def _replace(
     connection.execute(table.delete().where(table.c[column] >= low, table.c[column] < high))
     storage.insert_frame(connection, name, frame.select(table.columns.keys()))
     summaries.note_values(connection, frame)
+    if name == "contact_intervals":
+        _replace(connection, rollup.COARSE_TABLE, column, low, high, rollup.coarsen(frame))
 
 
 def _pieces(connection: sa.Connection, span: Span) -> list[Span]:

@@ -99,7 +99,10 @@ def _rollup_schemas() -> dict[str, pl.Schema]:
             tickets, first=date.min, last=date.min, timezone="UTC"
         ),
     }
-    return {name: frame.collect_schema() for name, frame in frames.items()}
+    schemas = {name: frame.collect_schema() for name, frame in frames.items()}
+    fine = schemas["contact_intervals"]
+    coarse = {c: t for c, t in fine.items() if c not in rollup.FINE}
+    return {**schemas, rollup.COARSE_TABLE: pl.Schema(coarse)}
 
 
 ROLLUP_SCHEMAS = _rollup_schemas()

@@ -17,11 +17,13 @@ from sqlalchemy.engine import Engine
 
 from carepulse import storage
 from carepulse.access import Scope
+from metrics import rollup
 from metrics.schema import KINDS, TIMESTAMP
 
 FILTERED = ("queue", "team", "channel", "segment")  # the sidebar's dimensions
 NO_TEAM = ""  # the team of rows that have none (a primary key cannot hold null)
 VALUES, FRESHNESS = storage.dimension_values, storage.source_freshness
+VERSION = "2"  # 1: values and freshness; 2: and the coarse contact rollup
 _ensured: set[str] = set()  # stores known to hold their summaries, in this process
 
 
@@ -66,9 +68,22 @@ def sources(connection: sa.Connection, rows: sa.FromClause) -> list[str]:
     return list(connection.execute(sa.select(rows.c.source).distinct()).scalars())
 
 
+def _coarsen_all(connection: sa.Connection) -> None:
+    """The coarse contact rollup from the fine one, in the database."""
+    fine, coarse = storage.ROLLUPS["contact_intervals"], storage.ROLLUPS[rollup.COARSE_TABLE]
+    keys = [fine.c[c] for c in ("interval_start", *rollup.COARSE)]
+    sums = [
+        sa.cast(sa.func.sum(fine.c[c.name]), c.type) for c in coarse.c if c.name not in rollup.KEYS
+    ]
+    connection.execute(coarse.delete())
+    rows = sa.select(*keys, *sums).group_by(*keys)
+    connection.execute(coarse.insert().from_select([c.name for c in coarse.c], rows))
+
+
 def fill(connection: sa.Connection) -> None:
-    """Both summaries from scratch, from every rollup and every fact (a store made before
-    they were kept, once)."""
+    """The summaries from scratch, from the rollups and the facts (once, for a store made
+    before they were kept)."""
+    _coarsen_all(connection)
     connection.execute(VALUES.delete())
     for table in storage.ROLLUPS.values():
         for dimension in (d for d in FILTERED if d in table.c):
@@ -93,11 +108,12 @@ def ensure(engine: Engine) -> None:
     flag = sa.select(state.c.value).where(state.c.name == "summaries")
     with engine.connect() as connection:
         done = connection.execute(flag).scalar_one_or_none()
-    if done is None:
+    if done != VERSION:
         with storage.writing(engine) as connection:
-            if connection.execute(flag).scalar_one_or_none() is None:  # nobody filled it since
+            if connection.execute(flag).scalar_one_or_none() != VERSION:  # nobody did it since
                 fill(connection)
-                connection.execute(state.insert().values(name="summaries", value="1"))
+                connection.execute(state.delete().where(state.c.name == "summaries"))
+                connection.execute(state.insert().values(name="summaries", value=VERSION))
     _ensured.add(engine.url.render_as_string())
 
 

@@ -26,6 +26,7 @@ from carepulse import (
 from carepulse.filters import Filters, sidebar
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
+from metrics import rollup
 from metrics.kpi import Kpi
 
 
@@ -91,12 +92,18 @@ def filters() -> Filters:
     return sidebar(store(), version(get_settings().database), gate.current().scope)
 
 
-@st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=4)
+@st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=8)
 def _frames(
-    url: str, start: date, end: date, thresholds: str, data_version: str
+    url: str, start: date, end: date, thresholds: str, data_version: str, fine: bool
 ) -> dict[str, pl.DataFrame]:
-    """A period's rollups, read once and shared by every figure of it (never modified)."""
-    return query.loaded(engine(url), get_settings(), start, end)
+    """A period's rollups, read once and shared by every figure of it (never modified); at
+    the agent and reason grain only for figures that group or filter by them."""
+    return query.loaded(engine(url), get_settings(), start, end, fine=fine)
+
+
+def _fine(*dimensions: str) -> bool:
+    """Whether figures grouped or filtered by these need the agent and reason grain."""
+    return bool(set(dimensions) & set(rollup.FINE))
 
 
 @st.cache_data(ttl=600, show_spinner="Computing KPIs…", max_entries=64)
@@ -111,7 +118,7 @@ def _kpis(
 ) -> pl.DataFrame:
     settings = get_settings()
     thresholds = rollups.Thresholds.of(settings).fingerprint()
-    frames = _frames(url, start, end, thresholds, data_version)
+    frames = _frames(url, start, end, thresholds, data_version, _fine(*by, *dict(where)))
     return query.kpis(
         engine(url), settings, start=start, end=end, by=by, keys=keys, where=dict(where),
         frames=frames,
@@ -136,7 +143,7 @@ def _distribution(
 ) -> pl.DataFrame:
     settings = get_settings()
     thresholds = rollups.Thresholds.of(settings).fingerprint()
-    frames = _frames(url, start, end, thresholds, data_version)
+    frames = _frames(url, start, end, thresholds, data_version, _fine(*dict(where)))
     return query.distribution(
         engine(url), settings, start=start, end=end, name=name, where=dict(where), frames=frames
     )

@@ -16,6 +16,12 @@ from metrics import histogram, repeats
 
 GRAIN = "15m"
 DIMENSIONS = ("queue", "team", "agent_id", "channel", "direction", "segment", "reason")
+# The contact rollup is also kept without the agent and the reason: the dashboards' filters
+# and most of their groupings need neither, and at this grain a period is some 25 times
+# fewer rows (benchmarks/README.md, overview).
+FINE = ("agent_id", "reason")
+COARSE = tuple(d for d in DIMENSIONS if d not in FINE)
+COARSE_TABLE = "contact_intervals_coarse"
 KEYS = ("interval_start", *DIMENSIONS)
 # The survey's own fields win; the rated contact fills what the survey lacks.
 SURVEY_OWN = ("queue", "team", "agent_id", "channel")
@@ -195,4 +201,16 @@ def roll_up_surveys(
         .select(interval_start("_counted_at"), *DIMENSIONS, *_survey_measures())
         .group_by(KEYS)
         .agg(pl.exclude(KEYS).sum())
+    )
+
+
+def coarsen(intervals: pl.DataFrame) -> pl.DataFrame:
+    """Contact intervals summed over the agent and the reason (the coarse rollup)."""
+    measures = [c for c in intervals.columns if c not in KEYS]
+    return (
+        intervals.lazy()
+        .group_by(["interval_start", *COARSE])
+        .agg(pl.col(measures).sum())
+        .select(c for c in intervals.columns if c not in FINE)
+        .collect()
     )

@@ -64,6 +64,12 @@ def _in_memory(engine: sa.Engine) -> dict[str, pl.DataFrame]:
             timezone=settings.timezone,
         ),
     }
+    # The coarse contact rollup: the fine one summed over agent and reason.
+    fine = frames["contact_intervals"].collect()
+    keys = ["interval_start", "queue", "team", "channel", "direction", "segment"]
+    measures = [c for c in fine.columns if c not in (*keys, "agent_id", "reason")]
+    coarse = fine.group_by(keys).agg(pl.col(measures).sum())
+    frames[rollup.COARSE_TABLE] = coarse.lazy()
     return {name: _sorted(frame.collect()) for name, frame in frames.items()}
 
 

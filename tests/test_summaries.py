@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import polars as pl
 import sqlalchemy as sa
 
 from carepulse import rollups, storage, summaries
 from carepulse.access import EVERYTHING, Scope
 from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
+from metrics.rollup import COARSE_TABLE as COARSE
 from tests.helpers import CONTACT_HEADERS, contact, write_csv
 
 HEADERS = [*CONTACT_HEADERS, "team", "segment"]
@@ -61,6 +63,12 @@ def test_values_and_freshness_follow_ingest_and_undo(engine, tmp_path):
     assert summaries.values(engine, "queue", EVERYTHING) == ["Billing", "Refills"]
 
 
+def _coarse(engine) -> pl.DataFrame:
+    table = storage.ROLLUPS[COARSE]
+    frame = storage.read(engine, sa.select(table), dict(storage.ROLLUP_SCHEMAS[COARSE]))
+    return frame.sort(pl.all(), nulls_last=True)
+
+
 def test_a_store_made_before_the_summaries_gets_them_once(engine, tmp_path):
     rows = [contact("c1", queue="Refills", team="Desk A"), contact("c2", queue="Billing")]
     ingest(_calls(tmp_path, "a.csv", *rows), engine=engine, settings=get_settings())
@@ -68,8 +76,11 @@ def test_a_store_made_before_the_summaries_gets_them_once(engine, tmp_path):
         column: summaries.values(engine, column, EVERYTHING) for column in summaries.FILTERED
     }
     fresh = summaries.freshness(engine).to_dicts()
+    coarse = _coarse(engine)
+    assert coarse.height > 0 and coarse["offered"].sum() == 2
     with engine.begin() as connection:  # as an older CarePulse left it
-        for table in (storage.dimension_values, storage.source_freshness):
+        tables = (storage.dimension_values, storage.source_freshness, storage.ROLLUPS[COARSE])
+        for table in tables:
             connection.execute(table.delete())
         state = storage.rollup_state
         connection.execute(state.delete().where(state.c.name == "summaries"))
@@ -84,8 +95,9 @@ def test_a_store_made_before_the_summaries_gets_them_once(engine, tmp_path):
     )
     assert {c: summaries.values(engine, c, EVERYTHING) for c in summaries.FILTERED} == expected
     assert summaries.freshness(engine).to_dicts() == fresh
+    assert _coarse(engine).equals(coarse)  # as the rollup writer made it, from the fine one
     with engine.connect() as connection:
         flag = sa.select(storage.rollup_state.c.value).where(
             storage.rollup_state.c.name == "summaries"
         )
-        assert connection.execute(flag).scalar_one() == "1"
+        assert connection.execute(flag).scalar_one() == summaries.VERSION
