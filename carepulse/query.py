@@ -56,7 +56,7 @@ def _table(
         name = rollup.COARSE_TABLE  # the same sums, without the agent and reason grain
     table = storage.ROLLUPS[name]
     period = (table.c[column] >= low, table.c[column] < high)
-    if keep is None or column != "interval_start":
+    if keep is None or column != "interval_start" or set(table.c.keys()) <= {column, *keep}:
         statement = sa.select(table).where(*period)
     else:  # only the wanted columns, summed in the database over the dimensions not wanted
         keys = [table.c[column], *(c for c in table.c if c.name in keep and c.name in DIMENSIONS)]

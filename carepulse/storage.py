@@ -383,7 +383,11 @@ def read(
         with engine.connect() as connection:
             result = connection.execute(statement)
             names, rows = list(result.keys()), result.all()
-    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    # Column by column: several times faster than building rows (each column infers its own
+    # type from all its values, as a full row inference would).
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    series = [pl.Series(name, values) for name, values in zip(names, columns, strict=True)]
+    frame = pl.DataFrame(series)
     casts = []
     for name in names:
         dtype = schema.get(name)
