@@ -72,8 +72,12 @@ def _elapsed(raw: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
             values.append(pl.lit(None, pl.Float64).alias(name))
             continue
         seconds, reason = columns.column(source, pl.Float64, timezone="UTC")
-        values.append(seconds.alias(name))
+        # A count of minutes past any ticket's life cannot be added to a time: the row goes
+        # to quarantine instead of failing the file.
+        absurd = seconds.abs() > zendesk_api.MAX_ELAPSED_SECONDS
+        values.append(pl.when(~absurd).then(seconds).alias(name))
         reasons.append(reason)
+        reasons.append(pl.when(absurd).then(pl.lit(f"{source.column} is out of range")))
     reason = pl.concat_str([*reasons, pl.lit(None, pl.String)], separator="; ", ignore_nulls=True)
     reason = pl.when(reason != "").then(reason).alias("_elapsed_reason")
     return raw.select("_row", *values, reason).drop("_row")  # `_row` sets the height

@@ -11,6 +11,10 @@ from connectors.mapping import Source
 from metrics.errors import CarePulseError
 from metrics.schema import SURVEY_RESPONSES, TICKETS
 
+# Zendesk counts minutes from creation; a count past ten years fits no ticket and would
+# overflow the time it is added to: such a row goes to quarantine.
+MAX_ELAPSED_SECONDS = 10 * 366 * 86_400
+
 # Ticket fields CarePulse uses, flattened to dotted names, and the metric set's.
 TICKET_FIELDS = (
     *("id", "status", "priority", "type", "via.channel", "group_id", "assignee_id"),
@@ -99,15 +103,21 @@ def tickets(raw: pl.DataFrame) -> pl.DataFrame:
         "first_reply_at": "metric.reply_time_in_minutes.calendar",
         "solved_at": "metric.first_resolution_time_in_minutes.calendar",
     }
+    counts = {name: pl.col(column).cast(pl.Int64, strict=False) for name, column in minutes.items()}
+    absurd = {name: count.abs() > MAX_ELAPSED_SECONDS // 60 for name, count in counts.items()}
     offsets = raw.select(
-        **{
-            name: pl.duration(minutes=pl.col(column).cast(pl.Int64, strict=False))
-            for name, column in minutes.items()
-        }
-    )
+        **{name: pl.duration(minutes=pl.when(~absurd[name]).then(count))
+           for name, count in counts.items()},
+        _absurd=pl.concat_str(
+            [pl.when(test).then(pl.lit(f"{minutes[name]} is out of range"))
+             for name, test in absurd.items()], separator="; ", ignore_nulls=True,
+        ),
+    )  # fmt: skip
+    reason = pl.concat_str(["_reason", offsets["_absurd"]], separator="; ", ignore_nulls=True)
     return frame.with_columns(
         first_reply_at=pl.col("created_at") + offsets["first_reply_at"],
         solved_at=pl.min_horizontal(pl.col("created_at") + offsets["solved_at"], "last_solved_at"),
+        _reason=pl.when(reason != "").then(reason),
     )
 
 

@@ -184,11 +184,22 @@ def need_poppler() -> None:
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def run_app(page: str | None = None, *, timeout: float = 60, **params: str):
-    """The app as Streamlit's AppTest runs it: URL parameters set, then switched to `page`."""
+def run_app(
+    page: str | None = None,
+    *,
+    timeout: float = 60,
+    user: dict | None = None,
+    secrets: dict | None = None,
+    **params: str,
+):
+    """The app as Streamlit's AppTest runs it: URL parameters set, then switched to `page`;
+    with `secrets` and the `user` as `st.user` gives it, where given."""
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(APP, default_timeout=timeout)
+    app.secrets.update(secrets or {})
+    if user is not None:
+        app.user = user
     for name, value in params.items():
         app.query_params[name] = value
     app.run()

@@ -18,7 +18,7 @@ from carepulse import access, audit, formatting, gate, selection, storage, summa
 from carepulse.access import EVERYTHING, Role, Scope
 from carepulse.settings import get_settings, load
 from metrics.errors import CarePulseError
-from tests.helpers import APP, need_browser, need_poppler
+from tests.helpers import APP, need_browser, need_poppler, run_app
 from tests.test_dashboard import centre, loaded  # noqa: F401  (shared fixtures)
 from tests.test_drilldown_page import _facts
 
@@ -94,16 +94,9 @@ def signed_in(centre, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
     get_settings.cache_clear()
 
     def open_as(email: str | None, page: str | None = None, **params: str) -> AppTest:
-        app = AppTest.from_file(APP, default_timeout=300)
-        app.secrets["auth"] = AUTH
-        app.user = {"is_logged_in": email is not None, "email": email}
-        app.query_params.update({"period": "last-4-weeks", "compare": "none", **params})
-        app.run()
-        if page:
-            app.switch_page(page)
-            app.run()
-        assert not app.exception, app.exception
-        return app
+        user = {"is_logged_in": email is not None, "email": email}
+        shown = {"period": "last-4-weeks", "compare": "none", **params}
+        return run_app(page, timeout=300, user=user, secrets={"auth": AUTH}, **shown)
 
     return open_as
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +75,21 @@ def test_a_first_solve_rounded_past_the_last_solve_is_clamped(tmp_path):
     assert row["solved_at"] == row["last_solved_at"] and row["_reason"] is None
 
 
+def test_a_minute_count_past_any_ticket_s_life_is_quarantined_not_a_crash(tmp_path):
+    # Found by the fuzz test: 153,722,867,281 minutes overflowed the time it was added to.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Id,Status,Created at,Solved at,First resolution time in minutes,Requester id\n"
+        "1,Closed,2023-04-01 02:37:00,2023-04-01 17:53:00,153722867281,5\n"
+        "2,Closed,2023-04-01 02:37:00,2023-04-01 17:53:00,60,5\n"
+    )
+    rows = _read(path)
+    assert _ticket(rows, "1")["_reason"] == "First resolution time in minutes is out of range"
+    assert _ticket(rows, "2")["_reason"] is None
+    created = datetime(2023, 3, 31, 21, 7, tzinfo=UTC)  # 02:37 in Kolkata (UTC+5:30)
+    assert _ticket(rows, "2")["solved_at"] == created + timedelta(minutes=60)
+
+
 def test_offered_is_sent_not_answered_and_blank_was_never_sent():
     surveys = _read(EXCERPT, SURVEY_RESPONSES)
     assert surveys["_reason"].null_count() == surveys.height
@@ -136,6 +152,15 @@ def test_api_pages_with_metric_sets_give_tickets():
     assert (first["channel"], first["queue"], first["customer_key"]) == ("email", "360001", "1001")
     assert _ticket(frame, "2")["solved_at"] is None
     assert (_ticket(frame, "3")["reopens"], _ticket(frame, "3")["priority"]) == (1, None)
+
+
+def test_api_minutes_past_any_ticket_s_life_are_quarantined(tmp_path):
+    page, _ = json.JSONDecoder().raw_decode(API.read_text())  # the first of two pages
+    page["metric_sets"][0]["first_resolution_time_in_minutes"]["calendar"] = 153722867281
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(page))
+    first = _ticket(_read(path, timezone="UTC"), str(page["metric_sets"][0]["ticket_id"]))
+    assert first["_reason"] == "metric.first_resolution_time_in_minutes.calendar is out of range"
 
 
 def test_api_ratings_offered_answered_and_unoffered():
