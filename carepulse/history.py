@@ -132,5 +132,6 @@ def export_log() -> None:
         pl.col("rows").alias("Rows"),
         pl.col("selection").alias("View"),
     )
-    st.caption(f"The latest {log.height:,} exports · times in {zone}")
-    st.dataframe(shown, hide_index=True, width="stretch")
+    count = f"{log.height:,} export{'' if log.height == 1 else 's'}"
+    st.caption(f"The latest {count}, newest first · times in {zone}")
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder=formatting.DASH)

@@ -212,6 +212,7 @@ def test_a_team_lead_s_pdf_holds_only_their_team(signed_in, downloads, tmp_path)
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert f"Teams: {LEAD}" in text
+    assert "records)" not in text  # the store's record counts are every team's
     lead_queues = set(_lead_contacts()["queue"].drop_nulls())
     others = set(_facts()["queue"].drop_nulls()) - lead_queues
     assert others and not [q for q in others if q in text]

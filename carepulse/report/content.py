@@ -99,7 +99,7 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
         filters=selection.describe(f),
         timezone=settings.timezone,
         link=selection.link(dashboard or settings.dashboard_url, f),
-        freshness=_freshness(engine, settings.timezone),
+        freshness=_freshness(engine, settings.timezone, counted=f.scope.teams is None),
         summary=(
             summary.volume(centre, versus),
             *summary.sentences(centre, queues, catalog, HEADLINE, versus=versus),
@@ -141,11 +141,14 @@ def _period(f: Filters) -> str:
     return f"{f.period.label()}{named}"
 
 
-def _freshness(engine: Engine, timezone: str) -> tuple[str, ...]:
+def _freshness(engine: Engine, timezone: str, *, counted: bool) -> tuple[str, ...]:
+    """Each source's latest record; with `counted`, how many records the whole store holds
+    (left out of a team lead's report: they are every team's)."""
     rows = summaries.freshness(engine).iter_rows(named=True)
     return tuple(
         f"{r['kind'].replace('_', ' ')} from {r['source']}: latest "
-        f"{formatting.local(r['latest'], timezone)} ({formatting.count(r['records'])} records)"
+        f"{formatting.local(r['latest'], timezone)}"
+        + (f" ({formatting.count(r['records'])} records)" if counted else "")
         for r in rows
     )
 
