@@ -382,6 +382,8 @@ def distribution(
         )
     figure.update_yaxes(title_text="% of contacts", tickformat=".0f")
     figure.update_xaxes(title_text=axis, type="category")  # labels turn when they would overlap
+    # Above the plot: below it, the turned labels and the axis title need the room.
+    figure.update_layout(legend={"y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return figure
 
 
