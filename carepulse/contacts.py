@@ -65,11 +65,11 @@ def page(
     repeat flag (`is_repeated`, null while the window is open) and last survey scores."""
     statement = _listed(settings, start, end, where)
     if statement is None:
-        return with_surveys(engine, with_repeats(engine, settings, _empty()))
+        return with_surveys(engine, with_repeats(engine, settings, _empty()), where)
     order = (CONTACTS.c.arrived_at.desc(), CONTACTS.c.source, CONTACTS.c.contact_id)
     statement = statement.order_by(*order).limit(limit).offset(offset)
     frame = storage.read(engine, statement, KINDS["contacts"].schema)
-    return with_surveys(engine, with_repeats(engine, settings, frame))
+    return with_surveys(engine, with_repeats(engine, settings, frame), where)
 
 
 def count(
@@ -107,10 +107,17 @@ def with_repeats(engine: Engine, settings: Settings, frame: pl.DataFrame) -> pl.
     return rows.collect().sort("_row").drop("_row", "is_returned")
 
 
-def with_surveys(engine: Engine, frame: pl.DataFrame) -> pl.DataFrame:
-    """Add each contact's last answered survey scores (csat, nps, ces, survey_resolved)."""
+def with_surveys(engine: Engine, frame: pl.DataFrame, where: Where) -> pl.DataFrame:
+    """Add each contact's last answered survey scores (csat, nps, ces, survey_resolved), of
+    the responses the selection counts: a response's own queue, team, agent or channel, where
+    set, must be allowed too (the contacts' are)."""
     ids = frame["contact_id"].drop_nulls().unique().to_list()
-    statement = sa.select(SURVEYS).where(SURVEYS.c.contact_id.in_(ids), _answered(SURVEYS))
+    own = [
+        sa.or_(SURVEYS.c[column].is_(None), allowing(SURVEYS.c[column], allowed))
+        for column, allowed in where.items()
+        if column in rollup.SURVEY_OWN
+    ]
+    statement = sa.select(SURVEYS).where(SURVEYS.c.contact_id.in_(ids), _answered(SURVEYS), *own)
     responses = storage.read(engine, statement, KINDS["survey_responses"].schema)
     last = (
         responses.sort("responded_at", "response_id", nulls_last=False)

@@ -146,7 +146,7 @@ def loaded(
             f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
         )
     rollups.ensure_current(engine, settings)
-    keep = None if fine else MEASURES | set(rollup.COARSE)
+    keep = None if fine else MEASURES | (DIMENSIONS - set(rollup.FINE))  # tickets' too
     return load(engine, start, end, settings.timezone, keep=keep)
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import date
 
+import polars as pl
 import sqlalchemy as sa
 
 from carepulse import contacts, storage
@@ -126,6 +127,9 @@ def test_repeat_flags_and_survey_scores_come_with_the_page(engine, tmp_path):
     # the last answered response wins (r4 at 18:00, after r1 and r2); r3 was never answered
     assert (by_id["c1"]["csat"], by_id["c1"]["nps"]) == (4, 8)
     assert by_id["c2"]["csat"] is None
+    # Within agent a1, r4 is not counted: it names its own agent, a2 (as the rollups do).
+    mine = _page(engine, where={"agent_id": ["a1"]}).filter(pl.col("contact_id") == "c1")
+    assert (mine["csat"][0], mine["nps"][0]) == (5, 9)
 
 
 def test_unset_values_and_unknown_columns_filter_safely(engine, tmp_path):

@@ -98,3 +98,23 @@ def test_the_period_stays_when_moving_between_pages(loaded):
     app.switch_page("views/voice.py")
     app.run()
     assert app.sidebar.selectbox(key="period").value == "last-month"
+
+
+@pytest.mark.parametrize("dimension", list(tickets.GROUPS))
+def test_the_ticket_breakdown_works_by_every_choice(loaded, dimension):
+    app = _page("views/tickets.py", ticket_by=dimension, period="last-4-weeks")
+    label = tickets.GROUPS[dimension]
+    table = next(d.value for d in app.dataframe if d.value.columns[0] == label)
+    # One row per value the period's tickets hold (created or solved in it), read by hand.
+    settings = settings_module.get_settings()
+    period = periods.preset("last-4-weeks", END)
+    low, high = query.utc_range(period.start, period.end, settings.timezone)
+    facts = storage.FACTS["tickets"]
+    column = facts.c[dimension]
+    inside = sa.or_(
+        sa.and_(facts.c.created_at >= low, facts.c.created_at < high),
+        sa.and_(facts.c.solved_at >= low, facts.c.solved_at < high),
+    )
+    with storage.connect(settings.database).connect() as connection:
+        found = set(connection.execute(sa.select(column).where(inside).distinct()).scalars())
+    assert {v for v in table[label] if v is not None} >= {v for v in found if v is not None}
