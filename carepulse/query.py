@@ -27,6 +27,8 @@ FAMILY_TABLES = {
 }
 
 
+# The histograms' bucket counts, which only medians and percentiles read.
+BUCKETS = frozenset(c for name in histogram.HISTOGRAMS for c in histogram.columns(name))
 # Every summed column of the interval tables (the rest are the time and the dimensions).
 MEASURES = frozenset(
     c
@@ -56,8 +58,11 @@ def _table(
         name = rollup.COARSE_TABLE  # the same sums, without the agent and reason grain
     table = storage.ROLLUPS[name]
     period = (table.c[column] >= low, table.c[column] < high)
-    if keep is None or column != "interval_start" or set(table.c.keys()) <= {column, *keep}:
+    dropped = [c for c in table.c if c.name in DIMENSIONS and c.name not in (keep or table.c)]
+    if keep is None or column != "interval_start":
         statement = sa.select(table).where(*period)
+    elif not dropped:  # every dimension kept: the stored rows as they are, fewer columns
+        statement = sa.select(*(c for c in table.c if c.name in {column, *keep})).where(*period)
     else:  # only the wanted columns, summed in the database over the dimensions not wanted
         keys = [table.c[column], *(c for c in table.c if c.name in keep and c.name in DIMENSIONS)]
         sums = [
@@ -137,17 +142,28 @@ def totals(
 
 
 def loaded(
-    engine: Engine, settings: Settings, start: date, end: date, *, fine: bool = True
+    engine: Engine,
+    settings: Settings,
+    start: date,
+    end: date,
+    *,
+    fine: bool = True,
+    buckets: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The rollups of local days `start`..`end`, rebuilt first if the settings changed;
-    without `fine`, summed over the agent and the reason (far fewer rows)."""
+    without `fine`, summed over the agent and the reason (far fewer rows); without
+    `buckets`, leaving out the histograms' bucket counts (two thirds of the columns), which
+    only medians and percentiles need."""
     if end < start:
         raise CarePulseError(
             f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
         )
     rollups.ensure_current(engine, settings)
-    keep = None if fine else MEASURES | (DIMENSIONS - set(rollup.FINE))  # tickets' too
-    return load(engine, start, end, settings.timezone, keep=keep)
+    if fine and buckets:
+        return load(engine, start, end, settings.timezone)
+    dimensions = DIMENSIONS if fine else DIMENSIONS - set(rollup.FINE)  # tickets' too
+    measures = MEASURES if buckets else MEASURES - BUCKETS
+    return load(engine, start, end, settings.timezone, keep=measures | dimensions)
 
 
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:

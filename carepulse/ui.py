@@ -94,11 +94,19 @@ def filters() -> Filters:
 
 @st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=8)
 def _frames(
-    url: str, start: date, end: date, thresholds: str, data_version: str, fine: bool
+    url: str, start: date, end: date, thresholds: str, data_version: str, fine: bool, buckets: bool
 ) -> dict[str, pl.DataFrame]:
     """A period's rollups, read once and shared by every figure of it (never modified); at
-    the agent and reason grain only for figures that group or filter by them."""
-    return query.loaded(engine(url), get_settings(), start, end, fine=fine)
+    the agent and reason grain only for figures that group or filter by them, with histogram
+    buckets only for figures that need them."""
+    settings = get_settings()
+    return query.loaded(engine(url), settings, start, end, fine=fine, buckets=buckets)
+
+
+def _buckets(keys: Sequence[str] | None) -> bool:
+    """Whether these KPIs (None: all) read histogram buckets (medians, percentiles)."""
+    chosen = query.chosen(get_settings(), keys)
+    return any(m in query.BUCKETS for kpi in chosen for m in kpi.measures)
 
 
 def _fine(*dimensions: str) -> bool:
@@ -118,7 +126,8 @@ def _kpis(
 ) -> pl.DataFrame:
     settings = get_settings()
     thresholds = rollups.Thresholds.of(settings).fingerprint()
-    frames = _frames(url, start, end, thresholds, data_version, _fine(*by, *dict(where)))
+    fine, buckets = _fine(*by, *dict(where)), _buckets(keys)
+    frames = _frames(url, start, end, thresholds, data_version, fine, buckets)
     return query.kpis(
         engine(url), settings, start=start, end=end, by=by, keys=keys, where=dict(where),
         frames=frames,
@@ -143,7 +152,7 @@ def _distribution(
 ) -> pl.DataFrame:
     settings = get_settings()
     thresholds = rollups.Thresholds.of(settings).fingerprint()
-    frames = _frames(url, start, end, thresholds, data_version, _fine(*dict(where)))
+    frames = _frames(url, start, end, thresholds, data_version, _fine(*dict(where)), True)
     return query.distribution(
         engine(url), settings, start=start, end=end, name=name, where=dict(where), frames=frames
     )
