@@ -103,6 +103,8 @@ def table(
         out.append(row)
     columns = [dim, "Name", *(k.title for k in kpis)]
     frame = pl.DataFrame(out, infer_schema_length=None)
+    # A KPI no child has a row for (no surveys loaded yet) is an empty column, not a crash.
+    frame = frame.with_columns(pl.lit(None).alias(c) for c in columns if c not in frame.columns)
     first = kpis[0].title
     ordered = frame.select(*columns, pl.exclude(columns))
     return ordered.sort(first, descending=True, maintain_order=True)

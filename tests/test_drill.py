@@ -60,6 +60,18 @@ def test_agent_level_tables_leave_small_survey_samples_out():
     assert table.filter(pl.col("queue") == "A")["CSAT"][0] is None
 
 
+def test_a_store_without_surveys_gives_empty_survey_columns():
+    # Calls only (no survey file loaded yet): the survey KPIs have no rows at all.
+    frames = {"contacts": roll(_queues())}
+    kids = evaluate(KPIS, frames, by=("queue",), targets=RX, as_of=AS_OF)
+    parent = evaluate(KPIS, frames, targets=RX, as_of=AS_OF)
+    assert "csat" not in set(kids["kpi"])
+    table = drill.table(kids, parent, "queue", KPIS, small_sample=30, suppress=True)
+    assert table.columns[:5] == ["queue", "Name", "Offered", "Service level", "CSAT"]
+    assert table["CSAT"].to_list() == [None, None]
+    assert list(table["Offered"]) == [100, 100]
+
+
 def test_sums_show_each_childs_numerator_and_denominator_and_the_level_above():
     sums = drill.sums(_evaluated(("queue",)), _evaluated(), "queue", KPIS, "Whole centre")
     assert list(sums["Name"]) == ["A", "B", "Whole centre"]
