@@ -28,3 +28,22 @@ def test_tables_offer_no_unneutralised_download(tmp_path, monkeypatch):
     st.set_option("client.disableDataExport", False)
     run_app()
     assert st.get_option("client.disableDataExport") is True
+
+
+def test_every_page_runs_on_a_store_of_calls_only(tmp_path):
+    # A centre that has loaded its telephony export but no surveys or tickets yet.
+    rows = [
+        contact(f"c{i}", queue=q, agent_id=a, arrived_at=f"2024-03-04T1{i}:00:00Z",
+                answered_at=f"2024-03-04T1{i}:00:20Z", ended_at=f"2024-03-04T1{i}:05:20Z")
+        for i, (q, a) in enumerate([("Refills", "a1"), ("Billing", "a2"), ("Refills", "a2")])
+    ]  # fmt: skip
+    assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
+    pages = ["overview", "drilldown", "agents", "voice", "tickets", "definitions"]
+    for page in pages:
+        for by in ("queue", "agent_id", "contacts") if page == "drilldown" else ("",):
+            day = {"period": "custom", "from": "2024-03-04", "to": "2024-03-04"}
+            app = run_app(f"views/{page}.py", timeout=60, by=by, **day)
+            failed = [e.value for e in app.error]
+            assert not failed, (page, by, failed)
+            if page in ("overview", "drilldown", "agents"):  # figures of the calls are shown
+                assert app.dataframe or app.metric, (page, by)
