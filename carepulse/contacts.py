@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from carepulse import query, storage
+from carepulse.query import allowing
 from carepulse.settings import Settings
 from metrics import repeats, rollup
 from metrics.schema import KINDS
@@ -29,13 +30,6 @@ def conditions(table: sa.FromClause, where: Where) -> list[sa.ColumnElement[bool
     if any(column not in table.c for column in where):
         return None
     return [allowing(table.c[column], allowed) for column, allowed in where.items()]
-
-
-def allowing(value: sa.ColumnElement, allowed: Sequence[object]) -> sa.ColumnElement[bool]:
-    """`value` is one of `allowed` (None in the list: or unset)."""
-    known = [v for v in allowed if v is not None]
-    test = value.in_(known)
-    return sa.or_(test, value.is_(None)) if len(known) < len(allowed) else test
 
 
 def _listed(settings: Settings, start: date, end: date, where: Where) -> sa.Select | None:

@@ -46,6 +46,13 @@ def utc_range(start: date, end: date, timezone: str) -> tuple[datetime, datetime
     return low, high
 
 
+def allowing(value: sa.ColumnElement, allowed: Sequence[object]) -> sa.ColumnElement[bool]:
+    """`value` is one of `allowed` (None in the list: or unset)."""
+    known = [v for v in allowed if v is not None]
+    test = value.in_(known)
+    return sa.or_(test, value.is_(None)) if len(known) < len(allowed) else test
+
+
 def _table(
     connection: sa.Connection,
     name: str,
@@ -53,11 +60,13 @@ def _table(
     low: object,
     high: object,
     keep: Collection[str] | None = None,
+    where: Mapping[str, Sequence[object]] | None = None,
 ) -> pl.DataFrame:
     if name == "contact_intervals" and keep is not None and not set(keep) & set(rollup.FINE):
         name = rollup.COARSE_TABLE  # the same sums, without the agent and reason grain
     table = storage.ROLLUPS[name]
     period = (table.c[column] >= low, table.c[column] < high)
+    period += tuple(allowing(table.c[c], v) for c, v in (where or {}).items() if c in table.c)
     dropped = [c for c in table.c if c.name in DIMENSIONS and c.name not in (keep or table.c)]
     if keep is None or column != "interval_start":
         statement = sa.select(table).where(*period)
@@ -75,18 +84,25 @@ def _table(
 
 
 def load(
-    engine: Engine, start: date, end: date, timezone: str, *, keep: Collection[str] | None = None
+    engine: Engine,
+    start: date,
+    end: date,
+    timezone: str,
+    *,
+    keep: Collection[str] | None = None,
+    where: Mapping[str, Sequence[object]] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The interval tables of local days `start`..`end`, and their backlog snapshots.
 
     All read in one snapshot, so an ingest committing meanwhile is seen whole or not at all.
     With `keep` (dimension and measure names), interval tables hold only those columns, summed
     per interval over the other dimensions: far fewer rows to read than the stored grain.
+    With `where`, interval tables hold only the rows it allows (of the dimensions they have).
     """
     low, high = utc_range(start, end, timezone)
     with storage.reading(engine) as connection:
         frames = {
-            f: _table(connection, t, "interval_start", low, high, keep)
+            f: _table(connection, t, "interval_start", low, high, keep, where)
             for f, t in FAMILY_TABLES.items()
         }
         frames["backlog"] = _table(
@@ -283,7 +299,11 @@ def distribution(
 ) -> pl.DataFrame:
     """How many contacts fall in each bucket of a stored histogram (`low`, `high`, `count`;
     the last bucket is open: `high` null) for local days `start`..`end`."""
-    frames = dict(frames if frames is not None else loaded(engine, settings, start, end))
+    if frames is None:  # only this histogram's buckets, of the selected rows
+        rollups.ensure_current(engine, settings)
+        keep = {*histogram.columns(name), *(where or {})}
+        frames = load(engine, start, end, settings.timezone, keep=keep, where=where)
+    frames = dict(frames)
     family = Family.TICKETS if name in ("first_response", "resolution") else Family.CONTACTS
     buckets = [
         Total(key=column, label=column, unit=Unit.COUNT, better=Better.NEITHER, family=family,

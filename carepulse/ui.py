@@ -150,11 +150,9 @@ def kpis(
 def _distribution(
     url: str, start: date, end: date, name: str, where: tuple, data_version: str
 ) -> pl.DataFrame:
-    settings = get_settings()
-    thresholds = rollups.Thresholds.of(settings).fingerprint()
-    frames = _frames(url, start, end, thresholds, data_version, _fine(*dict(where)), True)
+    settings = get_settings()  # only the selected rows and their buckets are read
     return query.distribution(
-        engine(url), settings, start=start, end=end, name=name, where=dict(where), frames=frames
+        engine(url), settings, start=start, end=end, name=name, where=dict(where)
     )
 
 

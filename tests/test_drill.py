@@ -133,6 +133,7 @@ def test_distribution_counts_contacts_per_histogram_bucket(engine, tmp_path):
 
     # handle = talk (hold and after-contact work unknown): 100 s, 130 s, 130 s, 4000 s
     rows = [contact(f"c{i}", talk_seconds=t) for i, t in enumerate((100, 130, 130, 4000))]
+    rows[3]["agent_id"] = "a2"  # the long one; the others are a1's
     settings = get_settings()
     ingest(write_csv(tmp_path / "calls.csv", rows), engine=engine, settings=settings)
     day = date(2024, 3, 4)
@@ -142,6 +143,12 @@ def test_distribution_counts_contacts_per_histogram_bucket(engine, tmp_path):
     none = query.distribution(engine, settings, start=day, end=day, name="handle",
                               where={"agent_id": ["nobody"]})  # fmt: skip
     assert none["count"].sum() == 0
+    a2 = query.distribution(engine, settings, start=day, end=day, name="handle",
+                            where={"agent_id": ["a2"]})  # fmt: skip
+    assert {(r["low"], r["high"]) for r in a2.iter_rows(named=True) if r["count"]} == {
+        (3600.0, None)
+    }
+    assert a2["count"].sum() == 1
     assert storage.counts(engine)["contacts"] == 4
 
 
