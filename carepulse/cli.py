@@ -9,7 +9,6 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date
 from pathlib import Path
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -192,7 +191,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         print(json.dumps(frame.to_dicts(), default=str))
     elif args.format == "csv":
         print(exports.neutralised(frame).write_csv(), end="")
-        view = "kpis ?" + urlencode(selection.params(f), doseq=True)
+        view = f"kpis ?{selection.query(f)}"
         audit.record(engine, user=audit.operator(), what="KPIs (CSV)", selection=view)
     else:
         print(_table(frame, by, settings.timezone, query.chosen(settings)))
@@ -208,7 +207,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     args.out.write_bytes(pdf)
     if args.html:
         args.html.write_text(document, encoding="utf-8")
-    view = f"{args.out} ?{urlencode(selection.params(f), doseq=True)}"
+    view = f"{args.out} ?{selection.query(f)}"
     audit.record(engine, user=audit.operator(), what="report (PDF)", selection=view)
     print(f"{args.out}: {f.period.label()}, {len(pdf):,} bytes")
     return 0

@@ -106,8 +106,8 @@ def with_surveys(engine: Engine, frame: pl.DataFrame, where: Where) -> pl.DataFr
     the responses the selection counts: a response's own queue, team, agent or channel, where
     set, must be allowed too (the contacts' are)."""
     ids = frame["contact_id"].drop_nulls().unique().to_list()
-    own = [
-        sa.or_(SURVEYS.c[column].is_(None), allowing(SURVEYS.c[column], allowed))
+    own = [  # unset: the contact's value counts, and it is allowed
+        allowing(SURVEYS.c[column], (*allowed, None))
         for column, allowed in where.items()
         if column in rollup.SURVEY_OWN
     ]

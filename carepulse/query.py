@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import rollups, storage
+from carepulse import rollups, selection, storage
 from carepulse.settings import Settings
 from metrics import catalog, histogram, rollup
 from metrics.errors import CarePulseError
@@ -67,19 +67,17 @@ def _table(
     table = storage.ROLLUPS[name]
     period = (table.c[column] >= low, table.c[column] < high)
     period += tuple(allowing(table.c[c], v) for c, v in (where or {}).items() if c in table.c)
-    dropped = [c for c in table.c if c.name in DIMENSIONS and c.name not in (keep or table.c)]
     if keep is None or column != "interval_start":
-        statement = sa.select(table).where(*period)
-    elif not dropped:  # every dimension kept: the stored rows as they are, fewer columns
-        statement = sa.select(*(c for c in table.c if c.name in {column, *keep})).where(*period)
-    else:  # only the wanted columns, summed in the database over the dimensions not wanted
-        keys = [table.c[column], *(c for c in table.c if c.name in keep and c.name in DIMENSIONS)]
-        sums = [
-            sa.cast(sa.func.sum(c), c.type).label(c.name)
-            for c in table.c
-            if c.name in keep and c.name not in DIMENSIONS
-        ]
-        statement = sa.select(*keys, *sums).where(*period).group_by(*keys)
+        statement = sa.select(table)
+    else:
+        dimensions = [c for c in table.c if c.name in DIMENSIONS]
+        kept = [c for c in dimensions if c.name in keep]
+        measures = [c for c in table.c if c.name in keep and c.name not in DIMENSIONS]
+        if len(kept) == len(dimensions):  # the stored rows as they are, fewer columns
+            statement = sa.select(table.c[column], *kept, *measures)
+        else:  # summed in the database over the dimensions not wanted
+            statement = storage.summed([table.c[column], *kept], measures)
+    statement = statement.where(*period)
     return storage.read(connection, statement, dict(storage.ROLLUP_SCHEMAS[name]))
 
 
@@ -266,7 +264,7 @@ class Reader:
         settings: Settings,
         where: Mapping[str, Sequence[object]] | None,
         *,
-        dimensions: Collection[str] = ("queue", "team", "channel", "segment"),
+        dimensions: Collection[str] = tuple(selection.DIMENSIONS),
     ) -> None:
         self.engine, self.settings, self.where = engine, settings, where
         self.keep = MEASURES | set(dimensions) | set(where or {})

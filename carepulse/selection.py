@@ -92,9 +92,14 @@ def params(f: Filters) -> dict[str, str | list[str]]:
     return out
 
 
+def query(f: Filters) -> str:
+    """The query string of this view, encoded (`params`)."""
+    return urlencode(params(f), doseq=True)
+
+
 def link(base: str, f: Filters) -> str:
     """The URL of the same view on the dashboard at `base`."""
-    return f"{base.rstrip('/')}/?{urlencode(params(f), doseq=True)}"
+    return f"{base.rstrip('/')}/?{query(f)}"
 
 
 def scope(f: Filters) -> str:

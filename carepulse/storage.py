@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -352,6 +352,12 @@ def insert_frame(connection: sa.Connection, table: str, frame: pl.DataFrame) -> 
     with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
         for row in frame.iter_rows():
             copy.write_row(row)
+
+
+def summed(keys: Sequence[sa.ColumnElement], measures: Iterable[sa.Column]) -> sa.Select:
+    """Sums of `measures` (each of its column's type) per distinct `keys`."""
+    sums = [sa.cast(sa.func.sum(c), c.type).label(c.name) for c in measures]
+    return sa.select(*keys, *sums).group_by(*keys)
 
 
 def has_facts(engine: Engine) -> bool:

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from carepulse import storage
+from carepulse import selection, storage
 from carepulse.access import Scope
 from metrics import rollup
 from metrics.schema import KINDS, TIMESTAMP
 
-FILTERED = ("queue", "team", "channel", "segment")  # the sidebar's dimensions
+FILTERED = tuple(selection.DIMENSIONS)  # the sidebar's dimensions
 NO_TEAM = ""  # the team of rows that have none (a primary key cannot hold null)
 VALUES, FRESHNESS = storage.dimension_values, storage.source_freshness
 VERSION = "2"  # 1: values and freshness; 2: and the coarse contact rollup
@@ -72,11 +72,9 @@ def _coarsen_all(connection: sa.Connection) -> None:
     """The coarse contact rollup from the fine one, in the database."""
     fine, coarse = storage.ROLLUPS["contact_intervals"], storage.ROLLUPS[rollup.COARSE_TABLE]
     keys = [fine.c[c] for c in ("interval_start", *rollup.COARSE)]
-    sums = [
-        sa.cast(sa.func.sum(fine.c[c.name]), c.type) for c in coarse.c if c.name not in rollup.KEYS
-    ]
+    measures = [fine.c[c.name] for c in coarse.c if c.name not in rollup.KEYS]
     connection.execute(coarse.delete())
-    rows = sa.select(*keys, *sums).group_by(*keys)
+    rows = storage.summed(keys, measures)
     connection.execute(coarse.insert().from_select([c.name for c in coarse.c], rows))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import NoReturn
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import polars as pl
 import sqlalchemy as sa
@@ -254,6 +254,6 @@ def audited(
     user downloads it; the user is the one signed in now, as the download runs later."""
     view = (st.context.url or "").split("?")[0]
     if f is not None:
-        view += "?" + urlencode(selection.params(f), doseq=True)
+        view += f"?{selection.query(f)}"
     user = gate.current().email
     return audit.recorded(produce, store(), user=user, what=what, selection=view, rows=rows)

@@ -74,10 +74,9 @@ def _elapsed(raw: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
         seconds, reason = columns.column(source, pl.Float64, timezone="UTC")
         # A count of minutes past any ticket's life cannot be added to a time: the row goes
         # to quarantine instead of failing the file.
-        absurd = seconds.abs() > zendesk_api.MAX_ELAPSED_SECONDS
-        values.append(pl.when(~absurd).then(seconds).alias(name))
-        reasons.append(reason)
-        reasons.append(pl.when(absurd).then(pl.lit(f"{source.column} is out of range")))
+        seconds, absurd = zendesk_api.within_life(seconds, unit_seconds=1, name=source.column)
+        values.append(seconds.alias(name))
+        reasons.extend((reason, absurd))
     reason = pl.concat_str([*reasons, pl.lit(None, pl.String)], separator="; ", ignore_nulls=True)
     reason = pl.when(reason != "").then(reason).alias("_elapsed_reason")
     return raw.select("_row", *values, reason).drop("_row")  # `_row` sets the height

@@ -15,6 +15,14 @@ from metrics.schema import SURVEY_RESPONSES, TICKETS
 # overflow the time it is added to: such a row goes to quarantine.
 MAX_ELAPSED_SECONDS = 10 * 366 * 86_400
 
+
+def within_life(amount: pl.Expr, *, unit_seconds: int, name: str) -> tuple[pl.Expr, pl.Expr]:
+    """An elapsed `amount` (in units of `unit_seconds`) where it fits a ticket's life, else
+    null; and the reason where it does not."""
+    absurd = amount.abs() > MAX_ELAPSED_SECONDS // unit_seconds
+    return pl.when(~absurd).then(amount), pl.when(absurd).then(pl.lit(f"{name} is out of range"))
+
+
 # Ticket fields CarePulse uses, flattened to dotted names, and the metric set's.
 TICKET_FIELDS = (
     *("id", "status", "priority", "type", "via.channel", "group_id", "assignee_id"),
@@ -103,15 +111,14 @@ def tickets(raw: pl.DataFrame) -> pl.DataFrame:
         "first_reply_at": "metric.reply_time_in_minutes.calendar",
         "solved_at": "metric.first_resolution_time_in_minutes.calendar",
     }
-    counts = {name: pl.col(column).cast(pl.Int64, strict=False) for name, column in minutes.items()}
-    absurd = {name: count.abs() > MAX_ELAPSED_SECONDS // 60 for name, count in counts.items()}
+    checked = {
+        name: within_life(pl.col(column).cast(pl.Int64, strict=False), unit_seconds=60, name=column)
+        for name, column in minutes.items()
+    }
     offsets = raw.select(
-        **{name: pl.duration(minutes=pl.when(~absurd[name]).then(count))
-           for name, count in counts.items()},
-        _absurd=pl.concat_str(
-            [pl.when(test).then(pl.lit(f"{minutes[name]} is out of range"))
-             for name, test in absurd.items()], separator="; ", ignore_nulls=True,
-        ),
+        **{name: pl.duration(minutes=count) for name, (count, _) in checked.items()},
+        _absurd=pl.concat_str([why for _, why in checked.values()], separator="; ",
+                              ignore_nulls=True),
     )  # fmt: skip
     reason = pl.concat_str(["_reason", offsets["_absurd"]], separator="; ", ignore_nulls=True)
     return frame.with_columns(

@@ -15,7 +15,6 @@ from carepulse import (
 )
 
 gate.admit("agents")
-NO_TEAM = "Map a team column when loading the calls (Data page, or the mapping's `team`)."
 
 st.title("Agents")
 f = ui.filters()
@@ -75,7 +74,8 @@ st.subheader("Team comparison")
 teams = scorecard.worked(ui.kpis(f, by=("team",), keys=("handled",)), "team")
 names = sorted(t for t in teams if t is not None)
 if not names:
-    ui.stop_with("No teams to compare: these contacts carry no team.", hint=NO_TEAM)
+    hint = "Map a team column when loading the calls (Data page, or the mapping's `team`)."
+    ui.stop_with("No teams to compare: these contacts carry no team.", hint=hint)
 chosen = filters.linked_choice("Team", names, "of_team", default=team)
 crew = f.restricted("team", [chosen])
 kids = ui.kpis(crew, by=("agent_id",), keys=breakdown.KPIS)
