@@ -48,7 +48,7 @@ def buckets(name: str, value: pl.Expr, include: pl.Expr) -> list[pl.Expr]:
             inside = inside & (value >= edges[i])
         if i + 1 < len(edges):
             inside = inside & (value < edges[i + 1])
-        out.append(inside.cast(pl.Int64).alias(column))
+        out.append(inside.cast(pl.UInt8).alias(column))  # summed to Int64
     return out
 
 

@@ -29,8 +29,11 @@ CSAT_SCALE, CES_SCALE = range(1, 6), range(1, 8)  # score distributions are coun
 
 
 def count(condition: pl.Expr, name: str) -> pl.Expr:
-    """A 0/1 measure column: 1 where the condition holds (null is no)."""
-    return condition.fill_null(False).cast(pl.Int64).alias(name)
+    """A 0/1 measure column: 1 where the condition holds (null is no).
+
+    One byte per row: summing it gives Int64 all the same, and the group-by of a rollup moves
+    a third less memory than with 8-byte zeros and ones (benchmarks/README.md, rollup)."""
+    return condition.fill_null(False).cast(pl.UInt8).alias(name)
 
 
 def _sum(condition: pl.Expr, value: pl.Expr, name: str) -> pl.Expr:
