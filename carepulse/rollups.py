@@ -122,7 +122,8 @@ def _pieces(connection: sa.Connection, span: Span) -> list[Span]:
 
 def _contacts_for(connection: sa.Connection, span: Span, limits: Thresholds) -> pl.LazyFrame:
     """Contacts arriving in `span`, plus what repeat flags need of the later ones."""
-    rows = sa.select(CONTACTS).where(_between(CONTACTS.c.arrived_at, span))
+    inputs = (CONTACTS.c[c] for c in rollup.CONTACT_INPUTS)
+    rows = sa.select(*inputs).where(_between(CONTACTS.c.arrived_at, span))
     later = sa.select(CONTACTS.c.customer_key, CONTACTS.c.reason, CONTACTS.c.arrived_at).where(
         _between(CONTACTS.c.arrived_at, (span[1], span[1] + limits.look_back)),
         CONTACTS.c.customer_key.is_not(None),

@@ -23,6 +23,11 @@ FINE = ("agent_id", "reason")
 COARSE = tuple(d for d in DIMENSIONS if d not in FINE)
 COARSE_TABLE = "contact_intervals_coarse"
 KEYS = ("interval_start", *DIMENSIONS)
+# The contact fields the contact rollup reads (ids and the other times it does not).
+CONTACT_INPUTS = (
+    *DIMENSIONS, "customer_key", "arrived_at", "outcome", "wait_seconds", "talk_seconds",
+    "hold_seconds", "acw_seconds", "is_transferred", "is_escalated", "is_resolved",
+)  # fmt: skip
 # The survey's own fields win; the rated contact fills what the survey lacks.
 SURVEY_OWN = ("queue", "team", "agent_id", "channel")
 CSAT_SCALE, CES_SCALE = range(1, 6), range(1, 8)  # score distributions are counted per point
