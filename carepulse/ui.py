@@ -123,11 +123,14 @@ def _kpis(
     keys: tuple[str, ...] | None,
     where: tuple,
     data_version: str,
+    shared: bool = True,
 ) -> pl.DataFrame:
     settings = get_settings()
-    thresholds = rollups.Thresholds.of(settings).fingerprint()
-    fine, buckets = _fine(*by, *dict(where)), _buckets(keys)
-    frames = _frames(url, start, end, thresholds, data_version, fine, buckets)
+    frames = None  # not shared: only the columns these KPIs need, summed in the database
+    if shared:
+        thresholds = rollups.Thresholds.of(settings).fingerprint()
+        fine, buckets = _fine(*by, *dict(where)), _buckets(keys)
+        frames = _frames(url, start, end, thresholds, data_version, fine, buckets)
     return query.kpis(
         engine(url), settings, start=start, end=end, by=by, keys=keys, where=dict(where),
         frames=frames,
@@ -137,13 +140,17 @@ def _kpis(
 def kpis(
     f: Filters, *, by: tuple[str, ...] = (), keys: Sequence[str] | None = None, before: bool = False
 ) -> pl.DataFrame:
-    """Catalog KPIs for the filters' period (or its comparison period), cached on plain values."""
+    """Catalog KPIs for the filters' period (or its comparison period), cached on plain values.
+
+    The period's rollups are read once and shared by its figures; a comparison period, which
+    pages ask for a few totals of, gets only those columns, summed in the database."""
     period = f.before if before else f.period
     if period is None:
         return pl.DataFrame()
     url = get_settings().database
     keys = tuple(keys) if keys else None
-    return _kpis(url, period.start, period.end, by, keys, f.where, version(url))
+    args = (url, period.start, period.end, by, keys, f.where, version(url))
+    return _kpis(*args, shared=not before)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
