@@ -14,7 +14,14 @@ from carepulse import rollups, selection, storage
 from carepulse.settings import Settings
 from metrics import catalog, histogram, rollup
 from metrics.errors import CarePulseError
-from metrics.evaluate import TIME_GRAINS, evaluate, restrict, time_grain
+from metrics.evaluate import (
+    DEFAULT_WINDOWS,
+    INTERVAL,
+    TIME_GRAINS,
+    evaluate,
+    restrict,
+    time_grain,
+)
 from metrics.kpi import Better, Family, Kpi, Total, Unit, measure
 from metrics.rollup import DIMENSIONS as CONTACT_DIMENSIONS
 from metrics.ticket_rollup import DIMENSIONS as TICKET_DIMENSIONS
@@ -61,6 +68,7 @@ def _table(
     high: object,
     keep: Collection[str] | None = None,
     where: Mapping[str, Sequence[object]] | None = None,
+    settled: datetime | None = None,
 ) -> pl.DataFrame:
     if name == "contact_intervals" and keep is not None and not set(keep) & set(rollup.FINE):
         name = rollup.COARSE_TABLE  # the same sums, without the agent and reason grain
@@ -73,10 +81,14 @@ def _table(
         dimensions = [c for c in table.c if c.name in DIMENSIONS]
         kept = [c for c in dimensions if c.name in keep]
         measures = [c for c in table.c if c.name in keep and c.name not in DIMENSIONS]
-        if len(kept) == len(dimensions):  # the stored rows as they are, fewer columns
-            statement = sa.select(table.c[column], *kept, *measures)
-        else:  # summed in the database over the dimensions not wanted
-            statement = storage.summed([table.c[column], *kept], measures)
+        time = table.c[column]
+        if settled is not None:  # intervals before it summed into one, at the period's start
+            start = sa.literal(low, type_=time.type)
+            time = sa.case((time < settled, start), else_=time).label(column)
+        if len(kept) == len(dimensions) and settled is None:  # the stored rows, fewer columns
+            statement = sa.select(time, *kept, *measures)
+        else:  # summed in the database over the dimensions (and times) not wanted
+            statement = storage.summed([time, *kept], measures)
     statement = statement.where(*period)
     return storage.read(connection, statement, dict(storage.ROLLUP_SCHEMAS[name]))
 
@@ -89,6 +101,7 @@ def load(
     *,
     keep: Collection[str] | None = None,
     where: Mapping[str, Sequence[object]] | None = None,
+    settled: datetime | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The interval tables of local days `start`..`end`, and their backlog snapshots.
 
@@ -96,11 +109,13 @@ def load(
     With `keep` (dimension and measure names), interval tables hold only those columns, summed
     per interval over the other dimensions: far fewer rows to read than the stored grain.
     With `where`, interval tables hold only the rows it allows (of the dimensions they have).
+    With `settled` (and `keep`), the intervals before it are summed into one, stamped with the
+    period's start: for figures that split by no time grain, once no KPI window is open there.
     """
     low, high = utc_range(start, end, timezone)
     with storage.reading(engine) as connection:
         frames = {
-            f: _table(connection, t, "interval_start", low, high, keep, where)
+            f: _table(connection, t, "interval_start", low, high, keep, where, settled)
             for f, t in FAMILY_TABLES.items()
         }
         frames["backlog"] = _table(
@@ -156,16 +171,10 @@ def totals(
 
 
 def loaded(
-    engine: Engine,
-    settings: Settings,
-    start: date,
-    end: date,
-    *,
-    fine: bool = True,
-    buckets: bool = True,
+    engine: Engine, settings: Settings, start: date, end: date, *, buckets: bool = True
 ) -> dict[str, pl.DataFrame]:
-    """The rollups of local days `start`..`end`, rebuilt first if the settings changed;
-    without `fine`, summed over the agent and the reason (far fewer rows); without
+    """The rollups of local days `start`..`end` summed over the agent and the reason (far
+    fewer rows than the stored grain), rebuilt first if the settings changed; without
     `buckets`, leaving out the histograms' bucket counts (two thirds of the columns), which
     only medians and percentiles need."""
     if end < start:
@@ -173,10 +182,8 @@ def loaded(
             f"the period ends ({end}) before it starts ({start})", hint="Swap the dates."
         )
     rollups.ensure_current(engine, settings)
-    if fine and buckets:
-        return load(engine, start, end, settings.timezone)
-    dimensions = DIMENSIONS if fine else DIMENSIONS - set(rollup.FINE)  # tickets' too
     measures = MEASURES if buckets else MEASURES - BUCKETS
+    dimensions = DIMENSIONS - set(rollup.FINE)  # the tickets' agent too
     return load(engine, start, end, settings.timezone, keep=measures | dimensions)
 
 
@@ -221,8 +228,18 @@ def kpis(
             )
         rollups.ensure_current(engine, settings)
         keep = {c for k in chosen(settings, keys) for c in k.measures} | set(by) | set(where or {})
-        frames = load(engine, start, end, settings.timezone, keep=keep)
+        settled = None if set(by) & set(TIME_GRAINS) else _settled(settings, as_of)
+        frames = load(
+            engine, start, end, settings.timezone, keep=keep, where=where, settled=settled
+        )
     return evaluate_loaded(settings, frames, by=by, keys=keys, where=where, as_of=as_of)
+
+
+def _settled(settings: Settings, as_of: datetime | None) -> datetime:
+    """A time before which every KPI window (FCR, containment, complaint follow-up) has
+    closed for any evaluation from now on: a day before the longest of them."""
+    longest = max(timedelta(hours=settings.fcr_window_hours), *DEFAULT_WINDOWS.values())
+    return (as_of or datetime.now(UTC)) - longest - INTERVAL - timedelta(days=1)
 
 
 def evaluate_loaded(

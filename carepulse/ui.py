@@ -94,13 +94,12 @@ def filters() -> Filters:
 
 @st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=8)
 def _frames(
-    url: str, start: date, end: date, thresholds: str, data_version: str, fine: bool, buckets: bool
+    url: str, start: date, end: date, thresholds: str, data_version: str, buckets: bool
 ) -> dict[str, pl.DataFrame]:
-    """A period's rollups, read once and shared by every figure of it (never modified); at
-    the agent and reason grain only for figures that group or filter by them, with histogram
-    buckets only for figures that need them."""
+    """A period's rollups without the agent and reason grain, read once and shared by every
+    figure of it (never modified), with histogram buckets only for figures that need them."""
     settings = get_settings()
-    return query.loaded(engine(url), settings, start, end, fine=fine, buckets=buckets)
+    return query.loaded(engine(url), settings, start, end, buckets=buckets)
 
 
 def _buckets(keys: Sequence[str] | None) -> bool:
@@ -126,11 +125,10 @@ def _kpis(
     shared: bool = True,
 ) -> pl.DataFrame:
     settings = get_settings()
-    frames = None  # not shared: only the columns these KPIs need, summed in the database
-    if shared:
+    frames = None  # not shared: only the rows and columns these KPIs need, summed in SQL
+    if shared and not _fine(*by, *dict(where)):
         thresholds = rollups.Thresholds.of(settings).fingerprint()
-        fine, buckets = _fine(*by, *dict(where)), _buckets(keys)
-        frames = _frames(url, start, end, thresholds, data_version, fine, buckets)
+        frames = _frames(url, start, end, thresholds, data_version, _buckets(keys))
     return query.kpis(
         engine(url), settings, start=start, end=end, by=by, keys=keys, where=dict(where),
         frames=frames,
@@ -142,8 +140,10 @@ def kpis(
 ) -> pl.DataFrame:
     """Catalog KPIs for the filters' period (or its comparison period), cached on plain values.
 
-    The period's rollups are read once and shared by its figures; a comparison period, which
-    pages ask for a few totals of, gets only those columns, summed in the database."""
+    The period's rollups are read once and shared by its figures. A comparison period, which
+    pages ask for a few totals of, and a figure by agent or reason, whose grain is about one
+    row per contact, are read as only the rows and columns they need, summed in the database
+    (benchmarks/README.md: the Agents page at 10 M contacts)."""
     period = f.before if before else f.period
     if period is None:
         return pl.DataFrame()

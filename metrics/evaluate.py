@@ -34,6 +34,11 @@ OUTPUT = {
     "note": pl.String,
 }
 WINDOWS = {"fcr": "FCR window", "containment": "24 hours", "complaint": "48 hours"}
+DEFAULT_WINDOWS = {
+    "fcr": timedelta(days=7),
+    "containment": timedelta(hours=24),
+    "complaint": ticket_rollup.FOLLOW_UP,
+}
 Frames = Mapping[str, pl.LazyFrame | pl.DataFrame]
 
 
@@ -272,12 +277,7 @@ def evaluate(
     family lacks a `by` or `where` dimension is left out.
     """
     where, targets = where or {}, targets or {}
-    windows = {
-        "fcr": timedelta(days=7),
-        "containment": timedelta(hours=24),
-        "complaint": ticket_rollup.FOLLOW_UP,
-        **(windows or {}),
-    }
+    windows = {**DEFAULT_WINDOWS, **(windows or {})}
     as_of = as_of or datetime.now(UTC)
     dims = [d for d in by if d not in TIME_GRAINS]
     parts = []
