@@ -356,9 +356,11 @@ def insert_frame(connection: sa.Connection, table: str, frame: pl.DataFrame) -> 
             statement = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
             cursor.executemany(statement, _tuples(frame))
         return
-    with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-        for row in frame.iter_rows():
-            copy.write_row(row)
+    # CSV written by Polars, a slice at a time: a tenth of the time of psycopg's rows. Strings
+    # are quoted, so an empty one stays empty and only an unquoted empty field is NULL.
+    with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+        for part in frame.iter_slices(100_000):
+            copy.write(part.write_csv(include_header=False, quote_style="non_numeric"))
 
 
 def summed(keys: Sequence[sa.ColumnElement], measures: Iterable[sa.Column]) -> sa.Select:

@@ -221,7 +221,5 @@ def test_kpis_summed_over_time_in_the_database_keep_open_fcr_windows_open(engine
     zone = ZoneInfo(settings.timezone)
     start, end = T0.astimezone(zone).date(), (T0 + 20 * D).astimezone(zone).date()
     for by in [(), ("agent_id",), ("queue",), ("day",)]:
-        got = query.kpis(
-            engine, settings, start=start, end=end, by=by, keys=("fcr",), as_of=as_of
-        )
+        got = query.kpis(engine, settings, start=start, end=end, by=by, keys=("fcr",), as_of=as_of)
         assert (got["numerator"].sum(), got["denominator"].sum()) == (1, 2), by
