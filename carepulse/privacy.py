@@ -22,11 +22,28 @@ def hash_key(settings: Settings) -> bytes:
         return settings.hash_key.get_secret_value().encode()
     path = Path(settings.data_dir) / KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_key(path)
+    return path.read_text().strip().encode()
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key file whole, unless another process or thread got there first.
+
+    The key is written to a file of its own and linked into place: a reader never sees a
+    half-written key, and of two first starts at once, both use the one linked first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another start created it; its key is the one
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def normalise(identifier: str) -> str:

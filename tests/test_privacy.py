@@ -57,6 +57,18 @@ def test_the_key_is_generated_once_and_kept_private():
     assert path.stat().st_mode & 0o077 == 0
 
 
+def test_a_key_created_by_another_start_meanwhile_is_the_one_used(monkeypatch):
+    """Two first starts at once (found by the concurrency test): the one that finds no key
+    file, then finds it created when it writes its own, uses that key and does not fail."""
+    settings = get_settings()
+    path = Path(settings.data_dir) / "hash.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a" * 64)  # the other start's key, written after this one looked
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    assert hash_key(settings) == b"a" * 64
+    assert [p.name for p in path.parent.iterdir() if "hash.key" in p.name] == ["hash.key"]
+
+
 def test_a_quarantined_survey_riding_on_a_row_keeps_no_raw_phone(tmp_path, monkeypatch):
     db = tmp_path / "store.db"
     monkeypatch.setenv("CAREPULSE_DATABASE_URL", f"sqlite:///{db}")
