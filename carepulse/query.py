@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -47,10 +47,7 @@ MEASURES = frozenset(
 
 def utc_range(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
     """The UTC instants that bound local days `start`..`end` (inclusive)."""
-    zone = ZoneInfo(timezone)
-    low = datetime.combine(start, time(), zone).astimezone(UTC)
-    high = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
-    return low, high
+    return rollup.day_start(start, timezone), rollup.day_start(end + timedelta(days=1), timezone)
 
 
 def allowing(value: sa.ColumnElement, allowed: Sequence[object]) -> sa.ColumnElement[bool]:
@@ -102,6 +99,7 @@ def load(
     keep: Collection[str] | None = None,
     where: Mapping[str, Sequence[object]] | None = None,
     settled: datetime | None = None,
+    daily: datetime | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The interval tables of local days `start`..`end`, and their backlog snapshots.
 
@@ -111,13 +109,25 @@ def load(
     With `where`, interval tables hold only the rows it allows (of the dimensions they have).
     With `settled` (and `keep`), the intervals before it are summed into one, stamped with the
     period's start: for figures that split by no time grain, once no KPI window is open there.
+    With `daily` (and `keep` without the agent or reason), the contacts of local days before
+    the one holding it are read from the daily rollup, a row per day instead of 96.
     """
     low, high = utc_range(start, end, timezone)
+    by_day = daily is not None and keep is not None and not set(keep) & set(rollup.FINE)
     with storage.reading(engine) as connection:
         frames = {
             f: _table(connection, t, "interval_start", low, high, keep, where, settled)
             for f, t in FAMILY_TABLES.items()
+            if not (by_day and f == "contacts")
         }
+        if by_day:  # the days before `daily`'s from the daily rollup, the rest by interval
+            split = min(daily.astimezone(ZoneInfo(timezone)).date(), end + timedelta(days=1))
+            middle = rollup.day_start(max(split, start), timezone)
+            parts = [(rollup.DAILY_TABLE, low, middle), ("contact_intervals", middle, high)]
+            frames["contacts"] = pl.concat(
+                _table(connection, t, "interval_start", a, b, keep, where, settled)
+                for t, a, b in parts
+            )
         frames["backlog"] = _table(
             connection, "ticket_backlog", "day", start, end + timedelta(days=1)
         )
@@ -125,6 +135,7 @@ def load(
 
 
 INTERVALS = tuple(FAMILY_TABLES.values())
+SUB_DAY = frozenset({"interval", "half_hour", "hour", "hour_of_day"})  # time grains of a day
 
 
 def latest_day(engine: Engine, timezone: str) -> date | None:
@@ -174,7 +185,8 @@ def loaded(
     engine: Engine, settings: Settings, start: date, end: date, *, buckets: bool = True
 ) -> dict[str, pl.DataFrame]:
     """The rollups of local days `start`..`end` summed over the agent and the reason (far
-    fewer rows than the stored grain), rebuilt first if the settings changed; without
+    fewer rows than the stored grain), by day where every KPI window has closed (so for
+    figures by day or coarser only), rebuilt first if the settings changed; without
     `buckets`, leaving out the histograms' bucket counts (two thirds of the columns), which
     only medians and percentiles need."""
     if end < start:
@@ -184,7 +196,8 @@ def loaded(
     rollups.ensure_current(engine, settings)
     measures = MEASURES if buckets else MEASURES - BUCKETS
     dimensions = DIMENSIONS - set(rollup.FINE)  # the tickets' agent too
-    return load(engine, start, end, settings.timezone, keep=measures | dimensions)
+    keep, daily = measures | dimensions, _settled(settings, None)
+    return load(engine, start, end, settings.timezone, keep=keep, daily=daily)
 
 
 def chosen(settings: Settings, keys: Sequence[str] | None = None) -> list[Kpi]:
@@ -228,10 +241,11 @@ def kpis(
             )
         rollups.ensure_current(engine, settings)
         keep = {c for k in chosen(settings, keys) for c in k.measures} | set(by) | set(where or {})
-        settled = None if set(by) & set(TIME_GRAINS) else _settled(settings, as_of)
+        grains, settled = set(by) & set(TIME_GRAINS), _settled(settings, as_of)
         frames = load(
-            engine, start, end, settings.timezone, keep=keep, where=where, settled=settled
-        )
+            engine, start, end, settings.timezone, keep=keep, where=where,
+            settled=None if grains else settled, daily=None if grains & SUB_DAY else settled,
+        )  # fmt: skip
     return evaluate_loaded(settings, frames, by=by, keys=keys, where=where, as_of=as_of)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -39,6 +40,7 @@ class Thresholds:
     holidays: tuple[str, ...]  # ISO dates
     sla_first_response_hours: float
     sla_resolution_hours: float
+    layout: int = 2  # the tables kept; 2: the contact rollup by day too (a store rebuilds once)
 
     @classmethod
     def of(cls, settings: Settings) -> Thresholds:
@@ -106,18 +108,25 @@ def _replace(
     connection.execute(table.delete().where(table.c[column] >= low, table.c[column] < high))
     storage.insert_frame(connection, name, frame.select(table.columns.keys()))
     summaries.note_values(connection, frame)
-    if name == "contact_intervals":
-        _replace(connection, rollup.COARSE_TABLE, column, low, high, rollup.coarsen(frame))
 
 
-def _pieces(connection: sa.Connection, span: Span) -> list[Span]:
-    """`span` cut into whole intervals holding about CHUNK_ROWS stored contacts each."""
-    where = _between(CONTACTS.c.arrived_at, span)
+def _days(span: Span, timezone: str) -> list[date]:
+    """The local days from the one holding the span's start to the one after its end."""
+    zone = ZoneInfo(timezone)
+    first, last = (moment.astimezone(zone).date() for moment in span)
+    return [first + timedelta(days=i) for i in range((last - first).days + 2)]
+
+
+def _pieces(connection: sa.Connection, span: Span, timezone: str) -> list[Span]:
+    """`span` grown to whole local days and cut at local midnights into pieces holding about
+    CHUNK_ROWS stored contacts each (a day is never split: the daily rollup sums it whole)."""
+    days = _days(span, timezone)
+    bounds = [rollup.day_start(d, timezone) for d in days]
+    where = _between(CONTACTS.c.arrived_at, (bounds[0], bounds[-1]))
     stored = connection.execute(sa.select(sa.func.count()).where(where)).scalar_one()
-    pieces = max(1, -(-stored // CHUNK_ROWS))
-    step = max(GRAIN, -(-(span[1] - span[0]) // (GRAIN * pieces)) * GRAIN)
-    starts = [span[0] + step * i for i in range(pieces) if span[0] + step * i < span[1]]
-    return [(low, min(low + step, span[1])) for low in starts]
+    step = -(-(len(bounds) - 1) // max(1, -(-stored // CHUNK_ROWS)))  # days per piece
+    cuts = [*bounds[:-1:step], bounds[-1]]
+    return list(pairwise(cuts))
 
 
 def _contacts_for(connection: sa.Connection, span: Span, limits: Thresholds) -> pl.LazyFrame:
@@ -137,7 +146,7 @@ def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -
 
     Piece by piece, so memory stays bounded however many contacts the span holds.
     """
-    for piece in _pieces(connection, (span[0] - limits.look_back, span[1])):
+    for piece in _pieces(connection, (span[0] - limits.look_back, span[1]), limits.timezone):
         frame = rollup.roll_up_contacts(
             _contacts_for(connection, piece, limits),
             short_abandon_seconds=limits.short_abandon_seconds,
@@ -148,6 +157,10 @@ def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -
             span=piece,
         ).collect()
         _replace(connection, "contact_intervals", "interval_start", *piece, frame)
+        coarse = rollup.coarsen(frame)
+        _replace(connection, rollup.COARSE_TABLE, "interval_start", *piece, coarse)
+        days = rollup.by_day(coarse, limits.timezone)
+        _replace(connection, rollup.DAILY_TABLE, "interval_start", *piece, days)
 
 
 def reroll_surveys(connection: sa.Connection, span: Span) -> None:

@@ -103,7 +103,11 @@ def _rollup_schemas() -> dict[str, pl.Schema]:
     schemas = {name: frame.collect_schema() for name, frame in frames.items()}
     fine = schemas["contact_intervals"]
     coarse = {c: t for c, t in fine.items() if c not in rollup.FINE}
-    return {**schemas, rollup.COARSE_TABLE: pl.Schema(coarse)}
+    return {
+        **schemas,
+        rollup.COARSE_TABLE: pl.Schema(coarse),
+        rollup.DAILY_TABLE: pl.Schema(coarse),
+    }
 
 
 ROLLUP_SCHEMAS = _rollup_schemas()

@@ -96,8 +96,9 @@ def filters() -> Filters:
 def _frames(
     url: str, start: date, end: date, thresholds: str, data_version: str, buckets: bool
 ) -> dict[str, pl.DataFrame]:
-    """A period's rollups without the agent and reason grain, read once and shared by every
-    figure of it (never modified), with histogram buckets only for figures that need them."""
+    """A period's rollups without the agent and reason grain, by day where every KPI window
+    has closed, read once and shared by every figure of it by day or coarser (never
+    modified), with histogram buckets only for figures that need them."""
     settings = get_settings()
     return query.loaded(engine(url), settings, start, end, buckets=buckets)
 
@@ -126,7 +127,7 @@ def _kpis(
 ) -> pl.DataFrame:
     settings = get_settings()
     frames = None  # not shared: only the rows and columns these KPIs need, summed in SQL
-    if shared and not _fine(*by, *dict(where)):
+    if shared and not _fine(*by, *dict(where)) and not set(by) & query.SUB_DAY:
         thresholds = rollups.Thresholds.of(settings).fingerprint()
         frames = _frames(url, start, end, thresholds, data_version, _buckets(keys))
     return query.kpis(
@@ -140,10 +141,10 @@ def kpis(
 ) -> pl.DataFrame:
     """Catalog KPIs for the filters' period (or its comparison period), cached on plain values.
 
-    The period's rollups are read once and shared by its figures. A comparison period, which
-    pages ask for a few totals of, and a figure by agent or reason, whose grain is about one
-    row per contact, are read as only the rows and columns they need, summed in the database
-    (benchmarks/README.md: the Agents page at 10 M contacts)."""
+    The period's rollups (by day where they can be) are read once and shared by its figures.
+    A comparison period, which pages ask for a few totals of, a figure by agent or reason,
+    whose grain is about one row per contact, and a figure by a time within the day are read
+    as only the rows and columns they need, summed in the database (benchmarks/README.md)."""
     period = f.before if before else f.period
     if period is None:
         return pl.DataFrame()

@@ -8,7 +8,8 @@ is a plain re-sum.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -22,6 +23,10 @@ DIMENSIONS = ("queue", "team", "agent_id", "channel", "direction", "segment", "r
 FINE = ("agent_id", "reason")
 COARSE = tuple(d for d in DIMENSIONS if d not in FINE)
 COARSE_TABLE = "contact_intervals_coarse"
+# And summed per local day of the centre's zone, each day stamped with its first instant: the
+# figures by day, week, queue or channel over days whose KPI windows have all closed read a
+# day as one row instead of 96 (benchmarks/README.md, overview).
+DAILY_TABLE = "contact_days"
 KEYS = ("interval_start", *DIMENSIONS)
 # The contact fields the contact rollup reads (ids and the other times it does not).
 CONTACT_INPUTS = (
@@ -209,6 +214,32 @@ def roll_up_surveys(
         .select(interval_start("_counted_at"), *DIMENSIONS, *_survey_measures())
         .group_by(KEYS)
         .agg(pl.exclude(KEYS).sum())
+    )
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    """The UTC instant a local day starts at (its first existing moment, across DST)."""
+    return datetime.combine(day, time(), ZoneInfo(timezone)).astimezone(UTC)
+
+
+def by_day(coarse: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Coarse contact intervals summed per local day, `interval_start` the day's start."""
+    local = pl.col("interval_start").dt.convert_time_zone(timezone).dt.date().alias("_day")
+    days = coarse.select(local.unique())["_day"]
+    starts = pl.DataFrame(
+        {"_day": days, "_start": [day_start(d, timezone) for d in days]},
+        schema={"_day": pl.Date, "_start": coarse.schema["interval_start"]},
+    )
+    measures = [c for c in coarse.columns if c not in KEYS]
+    return (
+        coarse.lazy()
+        .with_columns(local)
+        .join(starts.lazy(), on="_day")
+        .group_by(["_start", *COARSE])
+        .agg(pl.col(measures).sum())
+        .rename({"_start": "interval_start"})
+        .select(coarse.columns)
+        .collect()
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,16 @@ def _in_memory(engine: sa.Engine) -> dict[str, pl.DataFrame]:
     measures = [c for c in fine.columns if c not in (*keys, "agent_id", "reason")]
     coarse = fine.group_by(keys).agg(pl.col(measures).sum())
     frames[rollup.COARSE_TABLE] = coarse.lazy()
+    # The daily one: the coarse one summed per local day, stamped with the day's local midnight.
+    day = pl.col("interval_start").dt.convert_time_zone(settings.timezone).dt.date()
+    daily = (
+        coarse.with_columns(day.alias("day")).group_by("day", *keys[1:]).agg(pl.col(measures).sum())
+    )
+    midnight = {d: datetime.combine(d, time(), zone).astimezone(UTC) for d in daily["day"]}
+    stamp = pl.col("day").replace_strict(midnight, return_dtype=coarse.schema["interval_start"])
+    frames[rollup.DAILY_TABLE] = (
+        daily.with_columns(stamp.alias("interval_start")).drop("day").lazy()
+    )
     return {name: _sorted(frame.collect()) for name, frame in frames.items()}
 
 
@@ -223,3 +233,46 @@ def test_kpis_summed_over_time_in_the_database_keep_open_fcr_windows_open(engine
     for by in [(), ("agent_id",), ("queue",), ("day",)]:
         got = query.kpis(engine, settings, start=start, end=end, by=by, keys=("fcr",), as_of=as_of)
         assert (got["numerator"].sum(), got["denominator"].sum()) == (1, 2), by
+
+
+def test_a_day_of_the_daily_rollup_starts_at_local_midnight_across_dst():
+    """US daylight saving starts at 2:00 on 8 March 2026 and ends at 2:00 on 1 November."""
+    zone = "America/New_York"
+    at = [  # UTC interval starts, and the local day each belongs to
+        (datetime(2026, 3, 8, 4, 45, tzinfo=UTC), date(2026, 3, 7)),  # 23:45 EST
+        (datetime(2026, 3, 8, 5, 0, tzinfo=UTC), date(2026, 3, 8)),  # 00:00 EST
+        (datetime(2026, 3, 9, 3, 45, tzinfo=UTC), date(2026, 3, 8)),  # 23:45 EDT: a 23 h day
+        (datetime(2026, 11, 1, 4, 0, tzinfo=UTC), date(2026, 11, 1)),  # 00:00 EDT
+        (datetime(2026, 11, 2, 4, 45, tzinfo=UTC), date(2026, 11, 1)),  # 23:45 EST: 25 h
+    ]
+    coarse = pl.DataFrame(
+        {"interval_start": [t for t, _ in at], "queue": ["Refills"] * 5, "offered": [1] * 5}
+    ).with_columns(
+        pl.col("interval_start").dt.cast_time_unit("us"),
+        *(pl.lit(None, pl.String).alias(d) for d in rollup.COARSE if d != "queue"),
+    )
+    days = rollup.by_day(coarse, zone).sort("interval_start")
+    # By hand: the local midnights in UTC (EST is UTC-5, EDT UTC-4) and the contacts each day.
+    assert days["interval_start"].to_list() == [
+        datetime(2026, 3, 7, 5, 0, tzinfo=UTC),
+        datetime(2026, 3, 8, 5, 0, tzinfo=UTC),
+        datetime(2026, 11, 1, 4, 0, tzinfo=UTC),
+    ]
+    assert days["offered"].to_list() == [1, 2, 2]
+
+
+def test_figures_read_from_the_daily_rollup_equal_those_read_by_interval(engine, tmp_path):
+    _load(engine, *_centre_files(tmp_path))
+    settings = get_settings()
+    start, end = (T0 - D).date(), (T0 + 3 * D).date()
+    frames = query.loaded(engine, settings, start, end)  # every day settled long ago
+    local = frames["contacts"]["interval_start"].dt.convert_time_zone(settings.timezone)
+    assert (local.dt.time() == time()).all()  # read by day: every row at a local midnight
+    keep = query.MEASURES | (query.DIMENSIONS - set(rollup.FINE))
+    intervals = query.load(engine, start, end, settings.timezone, keep=keep)
+    for by in [(), ("day",), ("week",), ("weekday",), ("queue",), ("channel", "day")]:
+        got, expected = (
+            query.kpis(engine, settings, start=start, end=end, by=by, frames=f)
+            for f in (frames, intervals)
+        )
+        assert_frame_equal(got, expected, check_exact=False)
