@@ -336,12 +336,16 @@ def ensure_current(engine: Engine, settings: Settings) -> bool:
 
     A store made before filter values and freshness were kept gets them first."""
     summaries.ensure(engine)
-    with engine.connect() as connection:
-        stored = _stored(connection)
-    if stored == Thresholds.of(settings).fingerprint():
+    if current(engine, settings):
         return False
     rebuild(engine, settings, only_if_stale=True)  # sessions starting at once rebuild once
     return True
+
+
+def current(engine: Engine, settings: Settings) -> bool:
+    """Whether the stored rollups were built with these settings and this table layout."""
+    with engine.connect() as connection:
+        return _stored(connection) == Thresholds.of(settings).fingerprint()
 
 
 def _stored(connection: sa.Connection) -> str | None:

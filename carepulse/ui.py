@@ -87,9 +87,20 @@ def version(url: str) -> str:
     return f"{latest}.{undone}"
 
 
+REBUILDING = (
+    "Rebuilding the stored rollups once, for changed KPI settings or a new version of "
+    "CarePulse. On a large store this takes minutes; every page waits for it."
+)
+
+
 def filters() -> Filters:
-    """The shared sidebar filters (synced with the URL), within the signed-in user's scope."""
-    return sidebar(store(), version(get_settings().database), gate.current().scope)
+    """The shared sidebar filters (synced with the URL), within the signed-in user's scope;
+    stale rollups are rebuilt first, saying so."""
+    settings = get_settings()
+    if not rollups.current(store(), settings):
+        with st.spinner(REBUILDING):
+            rollups.ensure_current(store(), settings)
+    return sidebar(store(), version(settings.database), gate.current().scope)
 
 
 @st.cache_resource(ttl=600, show_spinner="Reading the period…", max_entries=8)

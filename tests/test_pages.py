@@ -47,3 +47,22 @@ def test_every_page_runs_on_a_store_of_calls_only(tmp_path):
             assert not failed, (page, by, failed)
             if page in ("overview", "drilldown", "agents"):  # figures of the calls are shown
                 assert app.dataframe or app.metric, (page, by)
+
+
+def test_a_page_on_stale_rollups_says_it_rebuilds_them_once(tmp_path, monkeypatch):
+    # A store whose rollups an older CarePulse (or other KPI settings) built.
+    from carepulse import rollups, storage, ui
+
+    rows = [contact("c1", arrived_at="2024-03-04T10:00:00Z")]
+    assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
+    config = settings.get_settings()
+    engine = storage.connect(config.database)
+    state = storage.rollup_state
+    with engine.begin() as connection:
+        connection.execute(state.update().where(state.c.name == "thresholds").values(value="old"))
+    shown, spinner = [], st.spinner
+    monkeypatch.setattr(st, "spinner", lambda text="", **kw: shown.append(text) or spinner(text))
+    run_app(period="custom", **{"from": "2024-03-04", "to": "2024-03-04"})
+    assert shown.count(ui.REBUILDING) == 1 and rollups.current(engine, config)
+    run_app()  # built for these settings now: nothing to say
+    assert shown.count(ui.REBUILDING) == 1
