@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import storage
+from carepulse import bulk, storage
 
 LOG = storage.export_log
 
@@ -61,4 +61,4 @@ def entries(engine: Engine, *, limit: int = 500) -> pl.DataFrame:
         "id": pl.Int64, "at": storage.TIMESTAMP, "user_email": pl.String, "what": pl.String,
         "selection": pl.String, "rows": pl.Int64,
     }  # fmt: skip
-    return storage.read(engine, statement, schema)
+    return bulk.read(engine, statement, schema)

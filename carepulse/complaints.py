@@ -13,7 +13,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import storage
+from carepulse import bulk, storage
 from carepulse.query import utc_range
 from carepulse.settings import Settings
 from metrics.evaluate import restrict, time_grain
@@ -28,7 +28,7 @@ URGENCY = {"overdue": 0, "due": 1, "sent late": 2, "sent": 3}
 
 def _read(engine: Engine, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
     statement = sa.select(TICKETS).where(TICKETS.c.is_complaint.is_(True), *conditions)
-    return storage.read(engine, statement, KINDS["tickets"].schema)
+    return bulk.read(engine, statement, KINDS["tickets"].schema)
 
 
 def follow_up(as_of: datetime) -> pl.Expr:

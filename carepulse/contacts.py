@@ -13,7 +13,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import query, storage
+from carepulse import bulk, query, storage
 from carepulse.query import allowing
 from carepulse.settings import Settings
 from metrics import repeats, rollup
@@ -62,7 +62,7 @@ def page(
         return with_surveys(engine, with_repeats(engine, settings, _empty()), where)
     order = (CONTACTS.c.arrived_at.desc(), CONTACTS.c.source, CONTACTS.c.contact_id)
     statement = statement.order_by(*order).limit(limit).offset(offset)
-    frame = storage.read(engine, statement, KINDS["contacts"].schema)
+    frame = bulk.read(engine, statement, KINDS["contacts"].schema)
     return with_surveys(engine, with_repeats(engine, settings, frame), where)
 
 
@@ -92,7 +92,7 @@ def with_repeats(engine: Engine, settings: Settings, frame: pl.DataFrame) -> pl.
         statement = sa.select(CONTACTS).where(
             CONTACTS.c.customer_key.in_(keys), column >= low, column <= high
         )
-        later = storage.read(engine, statement, KINDS["contacts"].schema)
+        later = bulk.read(engine, statement, KINDS["contacts"].schema)
     both = pl.concat([frame.with_row_index("_row"), later.with_columns(_row=None)], how="diagonal")
     flagged = repeats.flag(both.lazy(), fcr_window=window, same_reason=settings.fcr_same_reason)
     open_window = pl.col("arrived_at") + window > datetime.now(UTC)
@@ -112,7 +112,7 @@ def with_surveys(engine: Engine, frame: pl.DataFrame, where: Where) -> pl.DataFr
         if column in rollup.SURVEY_OWN
     ]
     statement = sa.select(SURVEYS).where(SURVEYS.c.contact_id.in_(ids), _answered(SURVEYS), *own)
-    responses = storage.read(engine, statement, KINDS["survey_responses"].schema)
+    responses = bulk.read(engine, statement, KINDS["survey_responses"].schema)
     last = (
         responses.sort("responded_at", "response_id", nulls_last=False)
         .group_by("contact_id")
@@ -133,7 +133,7 @@ def one(engine: Engine, source: str, contact_id: str, where: Where) -> dict | No
     if tests is None:
         return None
     key = (CONTACTS.c.source == source, CONTACTS.c.contact_id == contact_id)
-    frame = storage.read(engine, sa.select(CONTACTS).where(*key, *tests), KINDS["contacts"].schema)
+    frame = bulk.read(engine, sa.select(CONTACTS).where(*key, *tests), KINDS["contacts"].schema)
     return frame.row(0, named=True) if frame.height else None
 
 
@@ -142,7 +142,7 @@ def _contacts(engine: Engine, where: Where, *tests: object, limit: int = 50) -> 
     if scope is None:
         return _empty()
     statement = sa.select(CONTACTS).where(*tests, *scope).order_by(CONTACTS.c.arrived_at)
-    return storage.read(engine, statement.limit(limit), KINDS["contacts"].schema)
+    return bulk.read(engine, statement.limit(limit), KINDS["contacts"].schema)
 
 
 def transfers(engine: Engine, contact: dict, where: Where, *, depth: int = 10) -> pl.DataFrame:
@@ -192,7 +192,7 @@ def surveys(engine: Engine, contact_ids: Sequence[str], where: Where) -> pl.Data
     """The survey responses about these contacts."""
     tests = conditions(SURVEYS, {k: v for k, v in where.items() if k in SURVEYS.c})
     statement = sa.select(SURVEYS).where(SURVEYS.c.contact_id.in_(list(contact_ids)), *tests)
-    return storage.read(engine, statement.limit(50), KINDS["survey_responses"].schema)
+    return bulk.read(engine, statement.limit(50), KINDS["survey_responses"].schema)
 
 
 def tickets(engine: Engine, settings: Settings, contact: dict, where: Where) -> pl.DataFrame:
@@ -208,7 +208,7 @@ def tickets(engine: Engine, settings: Settings, contact: dict, where: Where) -> 
         column <= at + window,
         *tests,
     )
-    return storage.read(engine, statement.order_by(column).limit(20), KINDS["tickets"].schema)
+    return bulk.read(engine, statement.order_by(column).limit(20), KINDS["tickets"].schema)
 
 
 def comments(
@@ -236,7 +236,7 @@ def comments(
         .order_by(SURVEYS.c.responded_at.desc())
         .limit(limit)
     )
-    return storage.read(engine, statement, KINDS["survey_responses"].schema)
+    return bulk.read(engine, statement, KINDS["survey_responses"].schema)
 
 
 def _attributed(column: str) -> sa.ColumnElement:

@@ -14,7 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import storage
+from carepulse import bulk, storage
 from carepulse.query import utc_range
 from carepulse.settings import Settings
 from metrics import rollup, themes
@@ -46,8 +46,8 @@ def responses(
     linked = sa.select(CONTACTS).where(
         CONTACTS.c.contact_id.in_(wanted.with_only_columns(SURVEYS.c.contact_id))
     )
-    found = storage.read(engine, wanted, KINDS["survey_responses"].schema)
-    contacts = storage.read(engine, linked, KINDS["contacts"].schema)
+    found = bulk.read(engine, wanted, KINDS["survey_responses"].schema)
+    contacts = bulk.read(engine, linked, KINDS["contacts"].schema)
     attributed = rollup.attribute_surveys(found.lazy(), contacts.lazy()).collect()
     counted = attributed.filter(
         pl.col("_counted_at") >= low,

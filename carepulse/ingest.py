@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import connectors
-from carepulse import locks, rollups, storage, summaries
+from carepulse import bulk, locks, rollups, storage, summaries
 from carepulse.merge import copy_quarantine, merge, stage_table
 from carepulse.privacy import hash_column, hash_key, redact
 from carepulse.settings import Settings
@@ -76,7 +76,7 @@ class Stager:
         self.engine = engine
 
     def append(self, name: str, frame: pl.DataFrame) -> None:
-        storage.bulk_append(self.engine, self.prefix + name, frame)
+        bulk.bulk_append(self.engine, self.prefix + name, frame)
 
 
 def _comment_cells(batch: Batch, raw: pl.DataFrame) -> list[str]:

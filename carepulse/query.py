@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import rollups, selection, storage
+from carepulse import bulk, rollups, selection, storage
 from carepulse.settings import Settings
 from metrics import catalog, histogram, rollup
 from metrics.errors import CarePulseError
@@ -87,7 +87,7 @@ def _table(
         else:  # summed in the database over the dimensions (and times) not wanted
             statement = storage.summed([time, *kept], measures)
     statement = statement.where(*period)
-    return storage.read(connection, statement, dict(storage.ROLLUP_SCHEMAS[name]))
+    return bulk.read(connection, statement, dict(storage.ROLLUP_SCHEMAS[name]))
 
 
 def load(

@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import storage, summaries
+from carepulse import bulk, storage, summaries
 from carepulse.settings import Settings
 from metrics import rollup, ticket_rollup
 from metrics.business_hours import Calendar
@@ -89,7 +89,7 @@ def merge_spans(*spans: Span | None) -> Span | None:
 
 
 def _read(connection: sa.Connection, statement: sa.Select, kind: str) -> pl.LazyFrame:
-    return storage.read(connection, statement, KINDS[kind].schema).lazy()
+    return bulk.read(connection, statement, KINDS[kind].schema).lazy()
 
 
 def _between(column: sa.ColumnElement, span: Span) -> sa.ColumnElement[bool]:
@@ -106,7 +106,7 @@ def _replace(
 ) -> None:
     table = storage.ROLLUPS[name]
     connection.execute(table.delete().where(table.c[column] >= low, table.c[column] < high))
-    storage.insert_frame(connection, name, frame.select(table.columns.keys()))
+    bulk.insert_frame(connection, name, frame.select(table.columns.keys()))
     summaries.note_values(connection, frame)
 
 
@@ -201,7 +201,7 @@ def _latest(
     connection: sa.Connection, table: sa.Table, columns: tuple[str, ...]
 ) -> datetime | None:
     statement = sa.select(*(sa.func.max(table.c[c]).label(c) for c in columns))
-    row = storage.read(connection, statement, dict.fromkeys(columns, TIMESTAMP)).row(0)
+    row = bulk.read(connection, statement, dict.fromkeys(columns, TIMESTAMP)).row(0)
     known = [t for t in row if t is not None]
     return max(known) if known else None
 
@@ -213,7 +213,7 @@ def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> Non
         return
     # Days after the last stored snapshot were never rolled: start there if that is earlier.
     backlog = storage.ROLLUPS["ticket_backlog"]
-    stored = storage.read(connection, sa.select(sa.func.max(backlog.c.day).label("day")),
+    stored = bulk.read(connection, sa.select(sa.func.max(backlog.c.day).label("day")),
                           {"day": pl.Date}).item()  # fmt: skip
     if stored is not None:
         first = min(first, stored + timedelta(days=1))
@@ -250,9 +250,7 @@ def _min_max(
     statement = sa.select(sa.func.min(value).label("low"), sa.func.max(value).label("high"))
     if source is not None:
         statement = statement.select_from(source)
-    row = storage.read(
-        connection, statement.where(*where), dict.fromkeys(("low", "high"), TIMESTAMP)
-    )
+    row = bulk.read(connection, statement.where(*where), dict.fromkeys(("low", "high"), TIMESTAMP))
     low, high = row.row(0)
     return None if low is None else (low, high)
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from carepulse import selection, storage
+from carepulse import bulk, selection, storage
 from carepulse.access import Scope
 from metrics import rollup
 from metrics.schema import KINDS, TIMESTAMP
@@ -130,4 +130,4 @@ def freshness(engine: Engine) -> pl.DataFrame:
     ensure(engine)
     statement = sa.select(FRESHNESS).order_by(FRESHNESS.c.kind, FRESHNESS.c.source)
     schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
-    return storage.read(engine, statement, schema)
+    return bulk.read(engine, statement, schema)

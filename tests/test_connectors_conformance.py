@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import connectors
-from carepulse import storage
+from carepulse import bulk, storage
 from carepulse.ingest import ingest, kinds_in, resolve
 from carepulse.settings import get_settings
 from connectors.base import read_options
@@ -49,7 +49,7 @@ CASES: dict[str, tuple[str, Path, Path | None]] = {
 def _facts(engine: sa.Engine, kind: str) -> pl.DataFrame:
     table = storage.FACTS[kind]
     query = sa.select(table).order_by(*(table.c[c] for c in KINDS[kind].natural_key))
-    return storage.read(engine, query, KINDS[kind].schema)
+    return bulk.read(engine, query, KINDS[kind].schema)
 
 
 def test_every_registered_connector_has_a_sample():

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from carepulse import periods, storage
+from carepulse import bulk, periods, storage
 from carepulse.filters import STEPS
 from carepulse.settings import get_settings
 from metrics.schema import KINDS
@@ -37,7 +37,7 @@ def _facts(kind: str = "contacts") -> pl.DataFrame:
     """The stored rows of the period (local days), read straight from the table."""
     settings = get_settings()
     table = storage.FACTS[kind]
-    frame = storage.read(storage.connect(settings.database), sa.select(table), KINDS[kind].schema)
+    frame = bulk.read(storage.connect(settings.database), sa.select(table), KINDS[kind].schema)
     time = "arrived_at" if kind == "contacts" else "responded_at"
     day = pl.col(time).dt.convert_time_zone(settings.timezone).dt.date()
     return frame.filter(day.is_between(PERIOD.start, PERIOD.end))

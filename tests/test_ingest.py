@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 import connectors
+from carepulse import bulk, storage
 from carepulse import ingest as ingest_module
-from carepulse import storage
 from carepulse.ingest import ingest
 from carepulse.settings import get_settings
 from metrics.errors import CarePulseError
@@ -25,7 +25,7 @@ def _load(path: Path, engine: sa.Engine, **options: object) -> ingest_module.Run
 def _contacts(engine: sa.Engine) -> pl.DataFrame:
     table = storage.FACTS["contacts"]
     query = sa.select(table).order_by(table.c.contact_id)
-    return storage.read(engine, query, CONTACTS.schema)
+    return bulk.read(engine, query, CONTACTS.schema)
 
 
 def test_a_broken_row_is_quarantined_and_the_rest_kept(engine, tmp_path):

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from carepulse import exports, storage, uploads
+from carepulse import bulk, exports, storage, uploads
 from carepulse.ingest import ingest_file, undo
 from carepulse.settings import get_settings, load
 from connectors import mapping as mappings
@@ -103,7 +103,7 @@ def test_a_dry_run_leaves_no_trace_and_undo_removes_exactly_the_runs_rows(engine
     [two] = ingest_file(second, engine=engine, settings=settings)  # replaces c2
     assert undo(engine, one.run_id, settings) == 1  # c1 only: c2 now belongs to run two
     table = storage.FACTS["contacts"]
-    ids = storage.read(
+    ids = bulk.read(
         engine,
         sa.select(table.c.contact_id).order_by(table.c.contact_id),
         {"contact_id": pl.String},

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from carepulse import storage
+from carepulse import bulk, storage
 from carepulse.ingest import ingest
 from carepulse.privacy import redact
 from carepulse.settings import get_settings
@@ -63,7 +63,7 @@ def _survey(response_id: str, **values: object) -> dict[str, object]:
 def _stored_comments(engine: sa.Engine) -> list[str]:
     table = storage.FACTS["survey_responses"]
     statement = sa.select(table.c.comment).order_by(table.c.response_id)
-    return storage.read(engine, statement, SURVEY_RESPONSES.schema)["comment"].to_list()
+    return bulk.read(engine, statement, SURVEY_RESPONSES.schema)["comment"].to_list()
 
 
 def _quarantined_raw(engine: sa.Engine, run_id: int) -> list[dict]:

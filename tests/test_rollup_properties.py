@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from carepulse import storage
+from carepulse import bulk, storage
 from carepulse.ingest import ingest
 from carepulse.settings import load
 from metrics import catalog, schema, ticket_rollup
@@ -202,7 +202,7 @@ def _write(frame: pl.DataFrame, path: Path) -> Path:
 def _stored(engine: sa.Engine) -> dict[str, pl.DataFrame]:
     out = {}
     for name, table in storage.ROLLUPS.items():
-        frame = storage.read(engine, sa.select(table), dict(storage.ROLLUP_SCHEMAS[name]))
+        frame = bulk.read(engine, sa.select(table), dict(storage.ROLLUP_SCHEMAS[name]))
         out[name] = frame.select(sorted(frame.columns)).sort(pl.all(), nulls_last=True)
     return out
 

@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
-from carepulse import query, rollups, storage
+from carepulse import bulk, query, rollups, storage
 from carepulse.ingest import ingest
 from carepulse.settings import get_settings
 from metrics import rollup, ticket_rollup
@@ -25,7 +25,7 @@ def _load(engine: sa.Engine, *paths: Path) -> None:
 
 
 def _facts(engine: sa.Engine, kind: str) -> pl.LazyFrame:
-    frame = storage.read(engine, sa.select(storage.FACTS[kind]), KINDS[kind].schema)
+    frame = bulk.read(engine, sa.select(storage.FACTS[kind]), KINDS[kind].schema)
     return frame.drop("ingest_run_id").lazy()
 
 
@@ -144,7 +144,7 @@ def _fcr_at(engine: sa.Engine, moment) -> tuple[int, int]:
         sa.func.sum(table.c.fcr_resolved).label("resolved"),
         sa.func.sum(table.c.fcr_eligible).label("eligible"),
     ).where(table.c.interval_start == moment)
-    frame = storage.read(engine, statement, {"resolved": pl.Int64, "eligible": pl.Int64})
+    frame = bulk.read(engine, statement, {"resolved": pl.Int64, "eligible": pl.Int64})
     return frame.row(0)
 
 

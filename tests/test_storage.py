@@ -9,7 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
-from carepulse import storage
+from carepulse import bulk, storage
 from metrics.schema import TIMESTAMP
 
 SCHEMA = {"text": pl.String, "real": pl.Float64, "count": pl.Int64, "at": TIMESTAMP, "day": pl.Date}
@@ -42,7 +42,7 @@ def test_a_frame_written_in_bulk_reads_back_unchanged(engine):
         schema=SCHEMA,
     )
     with engine.begin() as connection:
-        storage.insert_frame(connection, "round_trip", frame)
-    back = storage.read(engine, sa.select(table), SCHEMA)
+        bulk.insert_frame(connection, "round_trip", frame)
+    back = bulk.read(engine, sa.select(table), SCHEMA)
     key = pl.col("count").fill_null(-1)  # row order is not kept by a table
     assert_frame_equal(back.sort(key), frame.sort(key))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import polars as pl
 import sqlalchemy as sa
 
-from carepulse import rollups, storage, summaries
+from carepulse import bulk, rollups, storage, summaries
 from carepulse.access import EVERYTHING, Scope
 from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
@@ -65,7 +65,7 @@ def test_values_and_freshness_follow_ingest_and_undo(engine, tmp_path):
 
 def _coarse(engine) -> pl.DataFrame:
     table = storage.ROLLUPS[COARSE]
-    frame = storage.read(engine, sa.select(table), dict(storage.ROLLUP_SCHEMAS[COARSE]))
+    frame = bulk.read(engine, sa.select(table), dict(storage.ROLLUP_SCHEMAS[COARSE]))
     return frame.sort(pl.all(), nulls_last=True)
 
 

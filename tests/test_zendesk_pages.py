@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from carepulse import formatting, query, storage
+from carepulse import bulk, formatting, query, storage
 from carepulse import settings as settings_module
 from carepulse.cli import main
 from metrics import histogram
@@ -126,7 +126,7 @@ def test_business_hours_agree_with_zendesks_own_minutes(loaded, export):
     solved = _solved_in_period(export)
     settings = settings_module.get_settings()
     table = storage.FACTS["tickets"]
-    stored = storage.read(
+    stored = bulk.read(
         storage.connect(settings.database),
         sa.select(table.c.ticket_id, table.c.created_at, table.c.solved_at),
         TICKETS.schema,
