@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -218,8 +218,8 @@ def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> Non
     if stored is not None:
         first = min(first, stored + timedelta(days=1))
     last = latest.astimezone(ZoneInfo(timezone)).date()
-    end = datetime.combine(last + timedelta(days=1), time(), ZoneInfo(timezone))
-    begin = datetime.combine(first, time(), ZoneInfo(timezone))
+    end = rollup.day_start(last + timedelta(days=1), timezone)
+    begin = rollup.day_start(first, timezone)
     left = sa.func.coalesce(
         TICKETS.c.last_solved_at, TICKETS.c.solved_at, TICKETS.c.closed_at, TICKETS.c.created_at
     )
