@@ -12,10 +12,18 @@ from polars.testing import assert_frame_equal
 from carepulse import bulk, storage
 from metrics.schema import TIMESTAMP
 
-SCHEMA = {"text": pl.String, "real": pl.Float64, "count": pl.Int64, "at": TIMESTAMP, "day": pl.Date}
+SCHEMA = {
+    "text": pl.String,
+    "real": pl.Float64,
+    "count": pl.Int64,
+    "score": pl.Int16,
+    "flag": pl.Boolean,
+    "at": TIMESTAMP,
+    "day": pl.Date,
+}
 
 
-def test_a_frame_written_in_bulk_reads_back_unchanged(engine):
+def _round_trip_table(engine) -> tuple[sa.Table, pl.DataFrame]:
     metadata = sa.MetaData()
     table = sa.Table(
         "round_trip",
@@ -28,6 +36,8 @@ def test_a_frame_written_in_bulk_reads_back_unchanged(engine):
             "text": ["plain", "", None, 'a "quoted", comma', "two\nlines", "NULL", "\\N"],
             "real": [0.1, None, 1e-300, 123456789.12345679, -0.0, 2.5, 1 / 3],
             "count": [1, None, 0, -7, 2**40, 3, 9],
+            "score": [1, None, 5, -1, 10, 0, 7],
+            "flag": [True, None, False, True, False, None, True],
             "at": [
                 datetime(2026, 1, 1, tzinfo=UTC),
                 None,
@@ -43,6 +53,31 @@ def test_a_frame_written_in_bulk_reads_back_unchanged(engine):
     )
     with engine.begin() as connection:
         bulk.insert_frame(connection, "round_trip", frame)
+    return table, frame
+
+
+KEY = pl.col("count").fill_null(-1)  # row order is not kept by a table
+
+
+def test_a_frame_written_in_bulk_reads_back_unchanged(engine):
+    table, frame = _round_trip_table(engine)
     back = bulk.read(engine, sa.select(table), SCHEMA)
-    key = pl.col("count").fill_null(-1)  # row order is not kept by a table
-    assert_frame_equal(back.sort(key), frame.sort(key))
+    assert_frame_equal(back.sort(KEY), frame.sort(KEY))
+
+
+def test_a_bulk_read_binds_lists_times_and_text_with_percent_signs(engine):
+    table, frame = _round_trip_table(engine)
+    noon = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    statement = sa.select(table.c.count, table.c.at, table.c.text).where(
+        table.c.count.in_([-7, 3, 9, 1]),
+        table.c.at < noon,
+        table.c.text.not_like("%two%"),
+    )
+    back = bulk.read(engine, statement, SCHEMA)
+    expected = frame.filter(
+        pl.col("count").is_in([-7, 3, 9, 1]),
+        pl.col("at") < noon,
+        ~pl.col("text").str.contains("two"),
+    ).select("count", "at", "text")
+    assert sorted(back["count"]) == [-7, 1, 3, 9]
+    assert_frame_equal(back.sort(KEY), expected.sort(KEY))
