@@ -52,14 +52,24 @@ def _drop_unchanged(connection: sa.Connection, stage: sa.TableClause, kind: Kind
     return connection.execute(sa.delete(stage).where(stored.exists())).rowcount
 
 
-def _upsert(connection: sa.Connection, stage: sa.TableClause, kind: Kind, run_id: int) -> None:
+def _upsert(
+    connection: sa.Connection, stage: sa.TableClause, kind: Kind, run_id: int, *, replaces: bool
+) -> None:
+    """Insert the staged rows, replacing the stored rows they update (`replaces`: any does).
+
+    Without a stored row to replace, a plain insert: PostgreSQL's ON CONFLICT checks every row
+    speculatively, a quarter of a first load's merge (benchmarks/README.md, ingest). Writers
+    take turns (`storage.writing`), so no row can arrive between the count and the insert.
+    """
     fact = FACTS[kind.name]
     insert = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(fact)
     # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
     rows = sa.select(*(stage.c[c] for c in kind.columns), sa.literal(run_id)).where(sa.true())
     statement = insert.from_select([*kind.columns, "ingest_run_id"], rows)
-    updates = {c: statement.excluded[c] for c in [*kind.columns, "ingest_run_id"]}
-    statement = statement.on_conflict_do_update(index_elements=list(kind.natural_key), set_=updates)
+    if replaces:
+        updates = {c: statement.excluded[c] for c in [*kind.columns, "ingest_run_id"]}
+        keys = list(kind.natural_key)
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
     connection.execute(statement)
 
 
@@ -74,7 +84,7 @@ def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int
     updated = connection.execute(
         sa.select(sa.func.count()).select_from(stage).where(existing)
     ).scalar_one()
-    _upsert(connection, stage, kind, run_id)
+    _upsert(connection, stage, kind, run_id, replaces=updated > 0)
     return Merged(inserted=remaining - updated, updated=updated, duplicates=duplicates)
 
 
