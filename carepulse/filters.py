@@ -75,6 +75,9 @@ def _period(anchor: date) -> tuple[str, Period]:
         return preset, periods.preset(preset, anchor)
     start = _date_param("from", anchor.replace(day=1))
     end = _date_param("to", anchor)
+    if end < start:  # only a typed link can say so: the picker orders its two days
+        start, end = end, start
+        st.sidebar.caption("The link's dates were the wrong way round: swapped.")
     chosen = st.sidebar.date_input("From – to", (start, end), key="range")
     if isinstance(chosen, tuple | list) and len(chosen) == 2:
         start, end = chosen

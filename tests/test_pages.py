@@ -66,3 +66,20 @@ def test_a_page_on_stale_rollups_says_it_rebuilds_them_once(tmp_path, monkeypatc
     assert shown.count(ui.REBUILDING) == 1 and rollups.current(engine, config)
     run_app()  # built for these settings now: nothing to say
     assert shown.count(ui.REBUILDING) == 1
+
+
+def test_a_link_whose_dates_are_the_wrong_way_round_shows_the_days_between_them(tmp_path):
+    day = "2024-03-0{}T10:0{}Z".format
+    rows = [
+        contact(f"c{d}", arrived_at=day(d, "0:00"), answered_at=day(d, "0:20"),
+                ended_at=day(d, "5:20"))
+        for d in (4, 5, 6)
+    ]  # fmt: skip
+    assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
+    app = run_app(period="custom", **{"from": "2024-03-05", "to": "2024-03-04"})
+    assert not app.error, [e.value for e in app.error]
+    assert any("swapped" in c.value for c in app.sidebar.caption)
+    assert (app.query_params["from"], app.query_params["to"]) == ("2024-03-04", "2024-03-05")
+    # 4–5 March, compared with the two days before them: 2–3 March.
+    period = next(c.value for c in app.caption if "compared with" in c.value)
+    assert "**04 Mar 2024 – 05 Mar 2024** compared with 02 Mar 2024 – 03 Mar 2024" in period
