@@ -17,7 +17,7 @@ from carepulse import bulk, storage
 from carepulse.query import utc_range
 from carepulse.settings import Settings
 from metrics.evaluate import restrict, time_grain
-from metrics.schema import KINDS
+from metrics.schema import KINDS, TIMESTAMP
 from metrics.ticket_rollup import DONE, FOLLOW_UP
 
 Where = Mapping[str, Sequence[object]] | None
@@ -29,6 +29,20 @@ URGENCY = {"overdue": 0, "due": 1, "sent late": 2, "sent": 3}
 def _read(engine: Engine, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
     statement = sa.select(TICKETS).where(TICKETS.c.is_complaint.is_(True), *conditions)
     return bulk.read(engine, statement, KINDS["tickets"].schema)
+
+
+# The ticket times an export can hold: the latest of them is when its tickets were last seen.
+SEEN = ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at", "updated_at")
+
+
+def known_at(engine: Engine) -> datetime | None:
+    """When the stored tickets were last seen as they are: their latest recorded time, or now
+    if that is later (None: no tickets). An export's open ticket is only known to be open as
+    of the export, so ages and follow-ups are measured to then, not to today."""
+    latest = sa.select(*(sa.func.max(TICKETS.c[c]).label(c) for c in SEEN))
+    found = bulk.read(engine, latest, {c: TIMESTAMP for c in SEEN})
+    seen = [v for v in found.row(0) if v is not None]
+    return min(max(seen), datetime.now(UTC)) if seen else None
 
 
 def follow_up(as_of: datetime) -> pl.Expr:
@@ -52,9 +66,10 @@ def open_complaints(
     """Complaints not solved or closed, age, owner and the follow-up's state; the overdue
     follow-ups first, then those due, then the ones sent, oldest first within each.
 
-    `hours_left` is the time to the 48-hour mark (negative once it has passed).
+    `hours_left` is the time to the 48-hour mark (negative once it has passed); both it and
+    the age are measured to `as_of`, by default when the tickets were last seen (`known_at`).
     """
-    as_of = as_of or datetime.now(UTC)
+    as_of = as_of or known_at(engine) or datetime.now(UTC)
     found = restrict(_read(engine, TICKETS.c.status.not_in(DONE)), where)
     now = pl.lit(as_of)
     urgency = follow_up(as_of).replace_strict(URGENCY, return_dtype=pl.Int8)
@@ -79,14 +94,21 @@ def _weeks(start: date, end: date) -> int:
 
 
 def recurring(
-    engine: Engine, settings: Settings, *, start: date, end: date, where: Where = None
+    engine: Engine,
+    settings: Settings,
+    *,
+    start: date,
+    end: date,
+    where: Where = None,
+    as_of: datetime | None = None,
 ) -> pl.DataFrame:
     """Complaints created in local days `start`..`end` by what they are about (category):
     how many, in how many of the period's weeks, from how many customers, how many of whom
-    complained about it more than once, and the share followed up within 48 h."""
+    complained about it more than once, and the share followed up within 48 h (of those
+    whose 48 h had passed by `as_of`, by default when the tickets were last seen)."""
     low, high = utc_range(start, end, settings.timezone)
     found = restrict(_read(engine, TICKETS.c.created_at >= low, TICKETS.c.created_at < high), where)
-    now = datetime.now(UTC)
+    now = as_of or known_at(engine) or datetime.now(UTC)
     passed = pl.col("created_at") + FOLLOW_UP <= now  # complaints still inside 48 h wait
     found = found.with_columns(
         time_grain("week", settings.timezone, "created_at"),

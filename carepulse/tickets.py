@@ -4,7 +4,7 @@ and calendar hours, SLA attainment, breakdowns and complaints (Streamlit)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 import streamlit as st
@@ -117,21 +117,31 @@ def breakdown(f: Filters, catalog: dict[str, Kpi]) -> None:
     st.caption("Times are medians in business hours; backlog is at the end of the period.")
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=4)
+def _known_at(url: str, version: str) -> datetime | None:
+    return complaints.known_at(ui.engine(url))
+
+
 @st.cache_data(ttl=60, show_spinner=False, max_entries=16)
-def _open(url: str, where: tuple, version: str) -> pl.DataFrame:
-    return complaints.open_complaints(ui.engine(url), get_settings(), where=dict(where))
+def _open(url: str, where: tuple, as_of: datetime | None, version: str) -> pl.DataFrame:
+    engine = ui.engine(url)
+    return complaints.open_complaints(engine, get_settings(), where=dict(where), as_of=as_of)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _recurring(url: str, start: date, end: date, where: tuple, version: str) -> pl.DataFrame:
-    engine = ui.engine(url)
-    return complaints.recurring(engine, get_settings(), start=start, end=end, where=dict(where))
+def _recurring(
+    url: str, start: date, end: date, where: tuple, as_of: datetime | None, version: str
+) -> pl.DataFrame:
+    options = dict(start=start, end=end, where=dict(where), as_of=as_of)
+    return complaints.recurring(ui.engine(url), get_settings(), **options)
 
 
 def complaint_section(f: Filters, catalog: dict[str, Kpi]) -> None:
     """Open complaints and their follow-up, the 48-hour rate per week, recurring subjects."""
-    url = get_settings().database
-    found = _open(url, f.where, ui.version(url))
+    settings = get_settings()
+    url, version = settings.database, ui.version(settings.database)
+    as_of = _known_at(url, version)
+    found = _open(url, f.where, as_of, version)
     if found.is_empty():
         st.caption("No open complaints (tickets flagged as complaints, not solved or closed).")
     else:
@@ -141,11 +151,15 @@ def complaint_section(f: Filters, catalog: dict[str, Kpi]) -> None:
             f"**{formatting.count(tally.get('overdue', 0))}** · due within 48 h: "
             f"**{formatting.count(tally.get('due', 0))}**"
         )
-        listed = complaint_tables.open_complaints(found, get_settings().timezone)
+        listed = complaint_tables.open_complaints(found, settings.timezone)
         st.dataframe(listed, hide_index=True, width="stretch")
+        st.caption(
+            f"Open, ages and follow-ups as of {formatting.local(as_of, settings.timezone)}, "
+            "the latest ticket time stored: what the export knew."
+        )
     key = "complaint_follow_up"
     weekly = ui.kpis(f, by=("week",), keys=(key,)).sort("week")
-    recurring = _recurring(url, f.period.start, f.period.end, f.where, ui.version(url))
+    recurring = _recurring(url, f.period.start, f.period.end, f.where, as_of, version)
     if weekly["value"].is_null().all():
         st.caption("No complaints whose 48 hours have passed in this period.")
     else:

@@ -136,6 +136,20 @@ def test_open_complaints_with_age_owner_and_follow_up(complaint_store):
     assert queue.is_empty()
 
 
+def test_open_complaints_are_aged_to_when_the_tickets_were_last_seen(complaint_store):
+    # The export's latest time is t4's reply, 6 March 18:00: it knew the tickets as of then.
+    seen = datetime(2024, 3, 6, 18, tzinfo=UTC)
+    assert complaints.known_at(complaint_store) == seen
+    found = complaints.open_complaints(complaint_store, get_settings())
+    rows = found.select("ticket_id", "age_hours", "follow_up", "hours_left").rows()
+    assert rows == [
+        ("t1", 52.0, "overdue", -4.0),  # 48 h passed at 14:00, 4 h before the export
+        ("t2", 4.0, "due", 44.0),
+        ("t4", 50.0, "sent late", -2.0),
+        ("t3", 51.0, "sent", -3.0),
+    ]
+
+
 def test_recurring_complaint_subjects(complaint_store):
     table = complaints.recurring(
         complaint_store, get_settings(), start=MARCH_4, end=date(2024, 3, 10)
