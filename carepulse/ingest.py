@@ -345,6 +345,7 @@ def undo(engine: Engine, run_id: int, settings: Settings) -> int:
         deleted = connection.execute(table.delete().where(owned)).rowcount
         summaries.recount(connection, kind.name, sources)
         rollups.apply(connection, change, rollups.Thresholds.of(settings))
+        summaries.revalue(connection)
         connection.execute(
             storage.ingest_runs.update()
             .where(storage.ingest_runs.c.id == run_id)

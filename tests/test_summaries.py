@@ -58,7 +58,11 @@ def test_values_and_freshness_follow_ingest_and_undo(engine, tmp_path):
     undo(engine, run, get_settings())
     assert summaries.freshness(engine)["records"].to_list() == [3]
     assert summaries.freshness(engine)["latest"][0] == datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
-    # A value whose rows are gone stays listed until a rebuild (an empty choice, not a leak).
+    # The undone run's queue was only its own: no longer offered (an undone file is often one
+    # mapped wrongly, whose values nobody wants listed). The other values stay.
+    assert summaries.values(engine, "queue", EVERYTHING) == ["Billing", "Refills"]
+    assert summaries.values(engine, "queue", Scope(("Desk A",))) == ["Refills"]
+    assert summaries.values(engine, "segment", EVERYTHING) == ["Medicare"]
     rollups.rebuild(engine, get_settings())
     assert summaries.values(engine, "queue", EVERYTHING) == ["Billing", "Refills"]
 
