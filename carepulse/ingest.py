@@ -14,15 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import connectors
-from carepulse import bulk, locks, rollups, storage, summaries
+from carepulse import locks, rollups, staging, storage, summaries
 from carepulse.merge import copy_quarantine, merge, stage_table
-from carepulse.privacy import hash_column, hash_key, redact
+from carepulse.privacy import hash_key
 from carepulse.settings import Settings
 from connectors import base
 from connectors import mapping as mappings
-from connectors.base import Batch, Connector, read_options
+from connectors.base import Connector, read_options
 from metrics.errors import CarePulseError
-from metrics.schema import KINDS, Kind, validate
+from metrics.schema import KINDS, Kind
 
 
 @dataclass
@@ -66,91 +66,6 @@ class IngestFailed(CarePulseError):
         super().__init__(message, hint=hint)
         self.summaries = summaries
         self.summary = summaries[0]
-
-
-class Stager:
-    """Appends frames to this run's staging tables."""
-
-    def __init__(self, engine: Engine, run_id: int) -> None:
-        self.prefix = f"{storage.STAGE_PREFIX}{run_id}_"
-        self.engine = engine
-
-    def append(self, name: str, frame: pl.DataFrame) -> None:
-        bulk.bulk_append(self.engine, self.prefix + name, frame)
-
-
-def _comment_cells(batch: Batch, raw: pl.DataFrame) -> list[str]:
-    """Columns of `raw` (rows of the batch) holding free text: declared, or feeding `comment`."""
-    found = [c for c in batch.free_text if c in raw.columns]
-    if "comment" not in batch.frame.columns:
-        return found
-    row = pl.col("_row").cast(pl.Int64)
-    comments = batch.frame.select(row, pl.col("comment").str.strip_chars().alias("_comment"))
-    cells = raw.with_columns(row).join(comments.drop_nulls(), on="_row", how="inner")
-    for name, dtype in raw.schema.items():
-        if name != "_row" and name not in found and dtype == pl.String:
-            same = cells[name].str.strip_chars() == cells["_comment"]
-            if same.any():
-                found.append(name)
-    return found
-
-
-def _protect(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """Hash customer identifiers and redact comments in the canonical rows."""
-    if "customer_key" in frame.columns:
-        frame = frame.with_columns(hash_column(frame["customer_key"], key))
-    if "comment" in frame.columns:
-        frame = frame.with_columns(redact(pl.col("comment")))
-    return frame
-
-
-def _rejected(batch: Batch, checked: pl.DataFrame, run_id: int, key: bytes) -> pl.DataFrame:
-    """The rejected rows' raw cells as JSON (identifiers hashed, comments redacted), why."""
-    bad = checked.filter(pl.col("_reason").is_not_null()).select("_row", "_reason")
-    raw = batch.raw.join(bad.select("_row"), on="_row", how="semi")
-    raw = raw.with_columns(
-        *(hash_column(raw[name], key) for name in batch.identifiers if name in raw.columns),
-        *(redact(pl.col(name)) for name in _comment_cells(batch, raw)),
-    )
-    cells = [c for c in raw.columns if c != "_row"]
-    raw = raw.select("_row", pl.struct(cells).struct.json_encode().alias("raw"))
-    return bad.join(raw, on="_row", how="left").select(
-        pl.lit(run_id, pl.Int64).alias("run_id"),
-        pl.col("_row").cast(pl.Int64).alias("row_number"),
-        pl.col("raw"),
-        pl.col("_reason").alias("reason"),
-    )
-
-
-REJECTED_SHOWN = 1000
-
-
-def _stage_file(
-    stager: Stager,
-    batches: object,
-    summary: RunSummary,
-    key: bytes,
-    *,
-    keep_rejected: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> Kind | None:
-    kind = None
-    for batch in batches:  # type: ignore[attr-defined]
-        kind = batch.kind
-        checked = validate(_protect(batch.frame, key), kind)
-        good = checked.filter(pl.col("_reason").is_null())
-        stager.append("rows", good.select(*kind.columns, pl.col("_row").cast(pl.Int64)))
-        bad = _rejected(batch, checked, summary.run_id, key)
-        stager.append("quarantine", bad)
-        summary.read += checked.height
-        summary.quarantined += bad.height
-        summary.notes.extend(n for n in batch.notes if n not in summary.notes)
-        if keep_rejected and len(summary.rejected) < REJECTED_SHOWN:
-            room = REJECTED_SHOWN - len(summary.rejected)
-            summary.rejected.extend(bad.drop("run_id").head(room).to_dicts())
-        if progress:
-            progress(summary.read)
-    return kind
 
 
 def _start(engine: Engine, lease: locks.Lease, name: str, sha: str, source: str) -> RunSummary:
@@ -275,9 +190,9 @@ def ingest_file(
                 batch_rows=settings.batch_rows,
                 **options,
             )
-            stager = Stager(engine, summary.run_id)
+            stager = staging.Stager(engine, summary.run_id)
             options = dict(keep_rejected=dry_run, progress=progress)
-            staged.append(_stage_file(stager, batches, summary, key, **options))
+            staged.append(staging.stage_file(stager, batches, summary, key, **options))
         with storage.writing(engine) as connection:
             for summary, kind in zip(summaries, staged, strict=True):
                 _commit(connection, summary, kind, settings)

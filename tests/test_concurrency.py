@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from carepulse import ingest as ingest_module
-from carepulse import locks, query, rollups, storage
+from carepulse import locks, query, rollups, staging, storage
 from carepulse.ingest import ingest_file
 from carepulse.settings import get_settings
 from tests.helpers import contact, write_csv
@@ -143,14 +143,14 @@ def test_two_overlapping_ingests_end_as_a_sequential_load(engine, tmp_path, monk
     first = write_csv(tmp_path / "x.csv", _spread("x", 30, 0))
     second = write_csv(tmp_path / "y.csv", _spread("y", 30, 1))  # the same intervals
     both_staged = threading.Barrier(2, timeout=WAIT)
-    real_stage = ingest_module._stage_file
+    real_stage = staging.stage_file
 
     def stage_then_meet(*args, **kwargs):
         kind = real_stage(*args, **kwargs)
         both_staged.wait()  # both ingests go on to commit at the same moment
         return kind
 
-    monkeypatch.setattr(ingest_module, "_stage_file", stage_then_meet)
+    monkeypatch.setattr(staging, "stage_file", stage_then_meet)
     results: dict[str, object] = {}
 
     def load(path: Path) -> None:
