@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from carepulse import charts, drill, filters, formatting, ui
+from carepulse import child_charts, drill, filters, formatting, ui
 from carepulse.filters import CONTACTS, STEPS, Filters, Step
 from metrics.catalog import HEADLINE
 from metrics.kpi import Kpi, Unit
@@ -165,7 +165,7 @@ def _charts(
     values = kids.filter(pl.col("kpi") == chosen).join(rows, on=dim, nulls_equal=True)
     left, right = st.columns(2)
     height = max(300, 110 + 26 * rows.height)
-    figure = charts.bars(values, catalog[chosen], dim, unset=unset, height=height)
+    figure = child_charts.bars(values, catalog[chosen], dim, unset=unset, height=height)
     clicks = [
         left.plotly_chart(figure, on_select="rerun", selection_mode="points",
                           key=key(steps, "bars", dim, chosen), width="stretch"),
@@ -173,7 +173,7 @@ def _charts(
     daily = ui.kpis(f, by=(dim, "day"), keys=(chosen,))
     cells = daily.join(rows, on=dim, nulls_equal=True)
     if cells.height:
-        figure = charts.grid(cells, catalog[chosen], dim, unset=unset, height=height)
+        figure = child_charts.grid(cells, catalog[chosen], dim, unset=unset, height=height)
         clicks.append(
             right.plotly_chart(figure, on_select="rerun", selection_mode="points",
                                key=key(steps, "grid", dim, chosen), width="stretch")
