@@ -77,3 +77,13 @@ def movers(compared_rows: pl.DataFrame, *, limit: int = 10) -> pl.DataFrame:
     # the whole selection) must keep one order, so the same data always reads the same.
     ranked = significant.with_columns(pl.col("statistic").abs().round(6).alias("strength"))
     return ranked.sort(["strength", "kpi", "queue"], descending=[True, False, False]).head(limit)
+
+
+def all_met(judged: int, shown: int) -> str:
+    """What to say when none of the `judged` of `shown` KPIs misses its target."""
+    if judged == shown:
+        return "Every headline KPI meets its target."
+    return (
+        f"The headline KPIs that can be judged meet their target ({judged} of {shown}; the "
+        "others have no data, too small a sample or no target in this period)."
+    )

@@ -72,3 +72,17 @@ def comparison(period: Period, how: str) -> Period | None:
         year = timedelta(weeks=52)
         return Period(period.start - year, period.end - year)
     return None
+
+
+def coverage(before: Period, late: dict[str, date]) -> str:
+    """How little stored data the comparison period holds, for a caption ('' when `late`, the
+    families whose data begins after its start with their first day, is empty)."""
+    if not late:
+        return ""
+    first = min(late.values())
+    if first > before.end:
+        return ", which has no stored data: no changes are shown"
+    return (
+        f", which has data from {first:%d %b %Y} only: rates are compared over its days with "
+        "data, totals are not compared"
+    )

@@ -134,8 +134,23 @@ def load(
     return frames
 
 
-INTERVALS = tuple(FAMILY_TABLES.values())
 SUB_DAY = frozenset({"interval", "half_hour", "hour", "hour_of_day"})  # time grains of a day
+
+
+def _days(engine: Engine, timezone: str, bound: sa.Function) -> dict[str, date]:
+    """`bound` (min or max) of each family's interval times, as local days; families with no
+    rows are left out."""
+    found = {}
+    with engine.connect() as connection:
+        for family, name in FAMILY_TABLES.items():
+            column = storage.ROLLUPS[name].c.interval_start
+            moment = connection.execute(sa.select(bound(column))).scalar()
+            if isinstance(moment, str):
+                moment = datetime.fromisoformat(moment)
+            if moment is not None:
+                moment = moment.replace(tzinfo=moment.tzinfo or UTC)
+                found[family] = moment.astimezone(ZoneInfo(timezone)).date()
+    return found
 
 
 def latest_day(engine: Engine, timezone: str) -> date | None:
@@ -143,16 +158,12 @@ def latest_day(engine: Engine, timezone: str) -> date | None:
 
     A ticket-only store has no calls, and its pages still need a period.
     """
-    found = []
-    with engine.connect() as connection:
-        for name in INTERVALS:
-            column = storage.ROLLUPS[name].c.interval_start
-            found.append(connection.execute(sa.select(sa.func.max(column))).scalar())
-    found = [datetime.fromisoformat(t) if isinstance(t, str) else t for t in found if t]
-    if not found:
-        return None
-    latest = max(t.replace(tzinfo=t.tzinfo or UTC) for t in found)
-    return latest.astimezone(ZoneInfo(timezone)).date()
+    return max(_days(engine, timezone, sa.func.max).values(), default=None)
+
+
+def first_days(engine: Engine, timezone: str) -> dict[str, date]:
+    """The first local day with stored data of each KPI family that has any."""
+    return _days(engine, timezone, sa.func.min)
 
 
 def totals(

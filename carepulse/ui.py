@@ -16,6 +16,7 @@ from carepulse import (
     formatting,
     gate,
     glossary,
+    periods,
     query,
     report,
     rollups,
@@ -24,9 +25,10 @@ from carepulse import (
     summaries,
 )
 from carepulse.filters import Filters, sidebar
+from carepulse.periods import Period
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
-from metrics import rollup
+from metrics import compare, rollup
 from metrics.kpi import Kpi
 
 
@@ -162,7 +164,23 @@ def kpis(
     url = get_settings().database
     keys = tuple(keys) if keys else None
     args = (url, period.start, period.end, by, keys, f.where, version(url))
-    return _kpis(*args, shared=not before)
+    rows = _kpis(*args, shared=not before)
+    if not before:
+        return rows
+    return compare.without_partial_totals(rows, catalog().values(), partial(period.start))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=4)
+def _first_days(url: str, data_version: str) -> dict[str, date]:
+    return query.first_days(engine(url), get_settings().timezone)
+
+
+def partial(start: date, families: Sequence[str] | None = None) -> dict[str, date]:
+    """The families (of `families`, default all) whose stored data begins after `start`,
+    with their first day."""
+    url = get_settings().database
+    first = _first_days(url, version(url))
+    return {f: day for f, day in first.items() if day > start and f in (families or first)}
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -212,13 +230,19 @@ def small_sample() -> int:
     return get_settings().small_sample
 
 
-def period_caption(f: Filters) -> None:
-    """Which days the page shows, against what, in which zone."""
+def period_caption(f: Filters, families: Sequence[str] | None = None) -> None:
+    """Which days the page shows, against what (and how much of that has data: `families`,
+    default all, are the page's), in which zone."""
     text = f"**{f.period.label()}**"
     if f.before:
-        text += f" compared with {f.before.label()}"
+        text += f" compared with {f.before.label()}{comparison_note(f.before, families)}"
     text += f" · times in {get_settings().timezone} · data through {f.anchor:%d %b %Y}"
     st.caption(text)
+
+
+def comparison_note(before: Period, families: Sequence[str] | None = None) -> str:
+    """'' when stored data covers the comparison period; else what it lacks, in words."""
+    return periods.coverage(before, partial(before.start, families))
 
 
 def definitions() -> list[tuple[Kpi, str]]:

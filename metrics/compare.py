@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import polars as pl
 
 from metrics import stats
-from metrics.kpi import Interval, Kpi, Ratio
+from metrics.kpi import Interval, Kpi, Ratio, Stock, Total
 
 KEEP = ("value", "numerator", "denominator", "variance")
 
@@ -39,6 +39,16 @@ def _statistic(kpis: Sequence[Kpi]) -> tuple[pl.Expr, pl.Expr]:
     )
     critical = pl.when(kind == Interval.MEAN.value).then(stats.t_quantile(df)).otherwise(stats.Z)
     return statistic, critical
+
+
+def without_partial_totals(
+    before: pl.DataFrame, kpis: Sequence[Kpi], partial: Collection[str]
+) -> pl.DataFrame:
+    """The comparison period's rows less the totals and stocks of the `partial` families (those
+    whose stored data begins inside it): a count over part of a period is not comparable with
+    a whole one. Ratios stay: they compare like with like over the days that have data."""
+    counted = [k.key for k in kpis if isinstance(k, Total | Stock) and k.family in partial]
+    return before.filter(~pl.col("kpi").is_in(counted)) if counted else before
 
 
 def compare(

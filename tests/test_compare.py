@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from metrics import catalog
-from metrics.compare import control_limits
+from metrics.compare import control_limits, without_partial_totals
 
 CATALOG = catalog.kpis()
 
@@ -35,3 +35,16 @@ def test_nps_limits_stay_within_its_scale():
     limited = control_limits(series, CATALOG["nps"])
     assert limited["lower"].min() >= -100
     assert limited["upper"].max() <= 100
+
+
+def test_a_comparison_period_partly_before_the_data_keeps_rates_not_totals():
+    kpis = list(catalog.kpis().values())
+    rows = pl.DataFrame(
+        {"kpi": ["offered", "service_level", "tickets_created", "backlog", "csat"],
+         "value": [909.0, 0.7, 40.0, 12.0, 0.8]}
+    )  # fmt: skip
+    kept = without_partial_totals(rows, kpis, {"contacts", "tickets"})
+    # Offered, tickets created (totals) and the backlog (a stock) count only part of the
+    # period; the ratios compare like with like. Surveys are covered: all their rows stay.
+    assert kept["kpi"].to_list() == ["service_level", "csat"]
+    assert without_partial_totals(rows, kpis, set()).equals(rows)

@@ -68,7 +68,8 @@ def test_a_page_on_stale_rollups_says_it_rebuilds_them_once(tmp_path, monkeypatc
     assert shown.count(ui.REBUILDING) == 1
 
 
-def test_a_link_whose_dates_are_the_wrong_way_round_shows_the_days_between_them(tmp_path):
+def _three_days_of_calls(tmp_path) -> None:
+    """One handled call a day on 4, 5 and 6 March 2024 (the store's first day: 4 March)."""
     day = "2024-03-0{}T10:0{}Z".format
     rows = [
         contact(f"c{d}", arrived_at=day(d, "0:00"), answered_at=day(d, "0:20"),
@@ -76,10 +77,57 @@ def test_a_link_whose_dates_are_the_wrong_way_round_shows_the_days_between_them(
         for d in (4, 5, 6)
     ]  # fmt: skip
     assert main(["ingest", str(write_csv(tmp_path / "calls.csv", rows))]) == 0
+
+
+def _caption(app) -> str:
+    return next(c.value for c in app.caption if "compared with" in c.value)
+
+
+def test_a_link_whose_dates_are_the_wrong_way_round_shows_the_days_between_them(tmp_path):
+    _three_days_of_calls(tmp_path)
     app = run_app(period="custom", **{"from": "2024-03-05", "to": "2024-03-04"})
     assert not app.error, [e.value for e in app.error]
     assert any("swapped" in c.value for c in app.sidebar.caption)
     assert (app.query_params["from"], app.query_params["to"]) == ("2024-03-04", "2024-03-05")
     # 4–5 March, compared with the two days before them: 2–3 March.
-    period = next(c.value for c in app.caption if "compared with" in c.value)
-    assert "**04 Mar 2024 – 05 Mar 2024** compared with 02 Mar 2024 – 03 Mar 2024" in period
+    assert "**04 Mar 2024 – 05 Mar 2024** compared with 02 Mar 2024 – 03 Mar 2024" in _caption(app)
+
+
+def test_a_comparison_period_before_or_across_the_first_stored_day_says_so(tmp_path):
+    _three_days_of_calls(tmp_path)
+    # 5–6 March against 3–4 March, which has data from 4 March only.
+    app = run_app(period="custom", **{"from": "2024-03-05", "to": "2024-03-06"})
+    assert (
+        "compared with 03 Mar 2024 – 04 Mar 2024, which has data from 04 Mar 2024 only: rates "
+        "are compared over its days with data, totals are not compared" in _caption(app)
+    )
+    # 4 March against 3 March, before any stored data.
+    app = run_app(period="custom", **{"from": "2024-03-04", "to": "2024-03-04"})
+    assert "compared with Sun 03 Mar 2024, which has no stored data" in _caption(app)
+    # 6 March against 5 March: covered, nothing to say.
+    app = run_app(period="custom", **{"from": "2024-03-06", "to": "2024-03-06"})
+    assert _caption(app).split(" · ")[0].endswith("compared with Tue 05 Mar 2024")
+
+
+def test_a_day_with_little_to_judge_says_how_much_was_judged(tmp_path):
+    _three_days_of_calls(tmp_path)
+    # Two answers on Thursday 7 March that name no contact, and no contact that day: CSAT has
+    # n = 2, under the small-sample limit; the response rate (2 of 2) meets its target; the
+    # other eight headline KPIs have nothing to count.
+    surveys = [
+        {"response_id": f"s{i}", "queue": "Refills", "sent_at": "2024-03-07T15:00:00Z",
+         "responded_at": "2024-03-07T15:00:00Z", "csat": "5"}
+        for i in (1, 2)
+    ]  # fmt: skip
+    headers = ["response_id", "queue", "sent_at", "responded_at", "csat"]
+    assert main(["ingest", str(write_csv(tmp_path / "s.csv", surveys, headers))]) == 0
+    app = run_app(period="custom", **{"from": "2024-03-07", "to": "2024-03-07"})
+    assert [s.value for s in app.success] == [
+        "The headline KPIs that can be judged meet their target (1 of 10; the others have no "
+        "data, too small a sample or no target in this period)."
+    ]
+    assert any("No contacts arrived" in c.value for c in app.caption)
+    # 8 March has no data at all: the page says so, and nothing is judged.
+    app = run_app(period="custom", **{"from": "2024-03-08", "to": "2024-03-08"})
+    assert not app.success
+    assert any("No contacts or surveys in this period" in i.value for i in app.info)

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from carepulse import feedback, formatting, selection, storage
+from carepulse import feedback, formatting, query, selection, storage
 from carepulse import settings as settings_module
 from carepulse.cli import main
 from carepulse.report import content, render, summary
@@ -80,6 +80,10 @@ def test_summary_sentences_say_only_what_the_figures_say():
     untested = centre.with_columns(pl.lit(None, pl.Boolean).alias("significant"))
     assert summary.changes(untested, CATALOG, keys, "previous period") == [
         "The previous period has no figures to compare with."
+    ]
+    empty = untested.with_columns(pl.lit(None, pl.Float64).alias("value"))  # e.g. a future month
+    assert summary.changes(empty, CATALOG, keys, "previous period") == [
+        "This period has no figures to compare."
     ]
 
 
@@ -308,3 +312,22 @@ def test_the_report_page_without_a_browser_says_how_to_get_one(loaded, monkeypat
     assert "apt-get install chromium" in app.caption[1].value
     assert app.download_button[0].label.startswith("Download the report as HTML")
     assert not app.image
+
+
+def test_a_comparison_period_partly_before_the_data_compares_rates_not_totals(loaded):
+    settings = settings_module.get_settings()
+    engine = storage.connect(settings.database)
+    first = min(query.first_days(engine, settings.timezone).values())
+    # A week from the second stored day: the previous week holds one day of data.
+    start = first + timedelta(days=1)
+    f = selection.choose("custom", start, start=start, end=start + timedelta(days=6))
+    built = content.gather(engine, settings, f)
+    assert built.comparison.endswith(
+        f"(previous period), which has data from {first:%d %b %Y} only: rates are compared "
+        "over its days with data, totals are not compared"
+    )
+    assert "in the previous period" not in built.summary[0]  # offered is a total
+    tickets = {row[0].text: row[4].text for row in built.tickets[0].rows}
+    assert tickets["Tickets created"] == formatting.DASH
+    headline = {row[0].text: row[4].text for row in built.headline.rows}
+    assert headline["Service level"] != formatting.DASH  # a ratio: still compared

@@ -20,7 +20,7 @@ st.title("Agents")
 f = ui.filters()
 if not ui.has_data():
     ui.offer_sample()
-ui.period_caption(f)
+ui.period_caption(f, ("contacts", "surveys"))
 catalog = ui.catalog()
 handled = ui.kpis(f, by=("agent_id",), keys=("handled",))
 agents = sorted(a for a in scorecard.worked(handled, "agent_id") if a is not None)

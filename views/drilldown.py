@@ -15,7 +15,7 @@ st.title("Drill-down")
 f = ui.filters()
 if not ui.has_data():
     ui.offer_sample()
-ui.period_caption(f)
+ui.period_caption(f, ("contacts", "surveys"))
 steps = filters.path()
 scope = "All filtered contacts" if f.where else "Whole centre"
 breakdown.breadcrumb(steps, scope)

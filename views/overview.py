@@ -12,7 +12,7 @@ f = ui.filters()
 catalog = ui.catalog()
 if not ui.has_data():
     ui.offer_sample()
-ui.period_caption(f)
+ui.period_caption(f, ("contacts", "surveys"))
 current = ui.kpis(f, keys=HEADLINE)
 if current["value"].is_null().all():
     ui.stop_with(
@@ -25,8 +25,11 @@ st.subheader("Needs attention")
 queues = ui.kpis(f, by=("queue",), keys=HEADLINE)
 scope = selection.scope(f)
 attention = insights.attention(current, queues, catalog, ui.small_sample(), scope=scope)
-if attention.is_empty():
-    st.success("Every headline KPI with enough sample meets its target.")
+judged = int(current["status"].is_in(["met", "missed"]).sum())
+if not judged:
+    st.info("No headline KPI has enough data in this period to judge it against its target.")
+elif attention.is_empty():
+    st.success(insights.all_met(judged, current.height))
 else:
     st.dataframe(attention, hide_index=True, width="stretch")
 
@@ -41,10 +44,14 @@ widgets.trends(f, catalog, chosen)
 
 st.subheader("When contacts arrive")
 grid = ui.kpis(f, by=("weekday", "hour_of_day"), keys=("offered", "service_level"))
-left, right = st.columns(2)
-for column, key in zip((left, right), ("offered", "service_level"), strict=True):
-    cells = grid.filter(grid["kpi"] == key)
-    column.plotly_chart(charts.heatmap(cells, catalog[key]), width="stretch", key=f"heat-{key}")
+if not (grid.filter(grid["kpi"] == "offered")["value"].fill_null(0) > 0).any():
+    st.caption("No contacts arrived in a queue in this period.")
+else:
+    left, right = st.columns(2)
+    for column, key in zip((left, right), ("offered", "service_level"), strict=True):
+        cells = grid.filter(grid["kpi"] == key)
+        figure = charts.heatmap(cells, catalog[key])
+        column.plotly_chart(figure, width="stretch", key=f"heat-{key}")
 
 st.subheader("Mix")
 left, right = st.columns(2)

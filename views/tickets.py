@@ -12,7 +12,7 @@ f = ui.filters()
 catalog = ui.catalog()
 if not ui.has_data():
     ui.offer_sample()
-ui.period_caption(f)
+ui.period_caption(f, ("tickets",))
 f = tickets.scoped(f)
 current = ui.kpis(f, keys=tickets.TILES)
 if not current.filter(current["kpi"] == "tickets_created")["value"].fill_null(0).sum():

@@ -12,7 +12,7 @@ f = ui.filters()
 catalog = ui.catalog()
 if not ui.has_data():
     ui.offer_sample()
-ui.period_caption(f)
+ui.period_caption(f, ("surveys",))
 current = ui.kpis(f, keys=voice.TILES)
 if current.filter(current["kpi"] != "response_rate")["value"].is_null().all():
     ui.stop_with(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
@@ -31,6 +32,7 @@ from carepulse.report.tables import (
 )
 from carepulse.selection import Filters
 from carepulse.settings import Settings
+from metrics import compare
 from metrics.catalog import HEADLINE
 from metrics.kpi import Kpi
 
@@ -89,13 +91,17 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
     """The report of selection `f` (its `where` is the scope of every figure)."""
     catalog = {k.key: k for k in query.chosen(settings)}
     versus = periods.COMPARISONS[f.compare].lower() if f.before else ""
-    centre, queues, daily = _figures(engine, settings, f, catalog)
+    first = query.first_days(engine, settings.timezone)
+    late = {family: day for family, day in first.items() if f.before and day > f.before.start}
+    centre, queues, daily = _figures(engine, settings, f, catalog, late)
     both = insights.with_scope(centre, queues, selection.scope(f))
     movers = insights.movers(both.filter(pl.col("kpi").is_in(HEADLINE)))
     return Report(
         centre=settings.centre_name,
         period=_period(f),
-        comparison=f"{f.before.label()} ({versus})" if f.before else "none",
+        comparison=f"{f.before.label()} ({versus}){periods.coverage(f.before, late)}"
+        if f.before
+        else "none",
         filters=selection.describe(f),
         timezone=settings.timezone,
         link=selection.link(dashboard or settings.dashboard_url, f),
@@ -120,17 +126,20 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
 
 
 def _figures(
-    engine: Engine, settings: Settings, f: Filters, catalog: dict[str, Kpi]
+    engine: Engine, settings: Settings, f: Filters, catalog: dict[str, Kpi], late: dict[str, date]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The selection's KPIs overall and by queue (with changes), and the trends by day."""
+    """The selection's KPIs overall and by queue (with changes; no totals of the `late`
+    families, whose data begins inside the comparison period), and the trends by day."""
     reader = query.Reader(engine, settings, f.where_dict())
+    kpis = list(catalog.values())
 
     def compared(by: tuple[str, ...] = (), keys: tuple[str, ...] | None = None) -> pl.DataFrame:
         now = reader.kpis(f.period.start, f.period.end, by=by, keys=keys)
         before = (
             reader.kpis(f.before.start, f.before.end, by=by, keys=keys) if f.before else now[:0]
         )
-        return insights.compared(now, before, list(catalog.values()), on=by)
+        before = compare.without_partial_totals(before, kpis, late)
+        return insights.compared(now, before, kpis, on=by)
 
     daily = reader.kpis(f.period.start, f.period.end, by=("day",), keys=TRENDS)
     return compared(), compared(("queue",), BY_QUEUE), daily

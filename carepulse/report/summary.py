@@ -119,6 +119,8 @@ def changes(
     tested = [r for r in _ordered(centre, keys) if r["significant"] is not None]
     if not versus:
         return []
+    if not tested and all(r["value"] is None for r in _ordered(centre, keys)):
+        return ["This period has no figures to compare."]
     if not tested:
         return [f"The {versus} has no figures to compare with."]
     moved = [r for r in tested if r["significant"]]
