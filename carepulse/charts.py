@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
@@ -91,7 +93,9 @@ def trend(series: pl.DataFrame, kpi: Kpi, *, x: str = "day", height: int = 320) 
         )
     _target_line(figure, series["target"].drop_nulls().first(), factor)
     figure.update_yaxes(title_text=title, tickformat=ticks)
-    figure.update_xaxes(title_text=None)
+    _period_ticks(figure, frame[x], most=8)
+    if kpi.unit is Unit.COUNT:
+        _count_ticks(figure, frame["value"].to_list())
     return figure
 
 
@@ -192,11 +196,25 @@ def estimates(series: pl.DataFrame, kpi: Kpi, *, x: str, height: int = 320) -> g
     return figure
 
 
-def _period_ticks(figure: go.Figure, periods: pl.Series) -> None:
-    """Label each period where it starts (weeks start on Monday), when there are few."""
+def _period_ticks(figure: go.Figure, periods: pl.Series, most: int = 16) -> None:
+    """Label each period where it starts (weeks start on Monday), when there are at most
+    `most`; a lone day gets a day either side, not an axis of milliseconds around it."""
     figure.update_xaxes(title_text=None)
-    if 0 < periods.len() <= 16 and periods.dtype == pl.Date:
-        figure.update_xaxes(tickvals=periods.to_list(), tickformat="%d %b")
+    if periods.dtype != pl.Date or periods.is_empty():
+        return
+    figure.update_xaxes(tickformat="%d %b")
+    if periods.n_unique() <= most:
+        figure.update_xaxes(tickvals=periods.unique().sort().to_list())
+    if periods.n_unique() == 1:
+        day = periods[0]
+        figure.update_xaxes(range=[day - timedelta(days=1), day + timedelta(days=1)])
+
+
+def _count_ticks(figure: go.Figure, values: list[float | None]) -> None:
+    """Whole-number steps on a count axis that spans only a few (else 22, 23, 23, 24, 24)."""
+    known = [v for v in values if v is not None]
+    if known and max(known) - min(known) < 6:
+        figure.update_yaxes(dtick=1)
 
 
 def intervals(
@@ -271,7 +289,8 @@ def lines(
             hovertemplate=f"%{{x}}<br>{label}: %{{y:,.0f}}<extra></extra>",
         )
     figure.update_yaxes(title_text=axis, tickformat=",.0f")
-    figure.update_xaxes(title_text=None)
+    _period_ticks(figure, frame[x], most=8)
+    _count_ticks(figure, [v for c in series for v in frame[c].to_list()])
     return figure
 
 

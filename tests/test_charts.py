@@ -1,0 +1,43 @@
+"""Figures keep readable axes at the edges: a period of one day, counts that span a few."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from carepulse import charts
+from metrics import catalog
+
+DAY = date(2026, 3, 10)
+
+
+def _series(days: list[date], values: list[float], kpi: str) -> pl.DataFrame:
+    n = len(days)
+    return pl.DataFrame(
+        {"day": days, "value": values, "lower": [None] * n, "upper": [None] * n,
+         "target": [0.8 if kpi == "service_level" else None] * n, "flagged": [False] * n},
+        schema_overrides={"lower": pl.Float64, "upper": pl.Float64, "target": pl.Float64},
+    )  # fmt: skip
+
+
+def test_a_one_day_trend_shows_that_day_not_milliseconds_around_it():
+    figure = charts.trend(_series([DAY], [0.9], "service_level"), catalog.SERVICE_LEVEL)
+    axis = figure.layout.xaxis
+    assert list(axis.range) == [DAY - timedelta(days=1), DAY + timedelta(days=1)]
+    assert list(axis.tickvals) == [DAY] and axis.tickformat == "%d %b"
+
+
+def test_a_count_that_spans_a_few_steps_in_whole_numbers():
+    days = [DAY + timedelta(days=i) for i in range(4)]
+    small = charts.trend(_series(days, [22, 24, 23, 25], "handled"), catalog.HANDLED)
+    assert small.layout.yaxis.dtick == 1  # 22–25: else ticks 22, 22.5, … round to 22, 23, 23
+    large = charts.trend(_series(days, [22, 240, 23, 25], "handled"), catalog.HANDLED)
+    assert large.layout.yaxis.dtick is None
+    # Four days: each labelled; a month: Plotly spaces the labels itself.
+    assert list(small.layout.xaxis.tickvals) == days
+    month = [DAY + timedelta(days=i) for i in range(28)]
+    assert (
+        charts.trend(_series(month, [1.0] * 28, "handled"), catalog.HANDLED).layout.xaxis.tickvals
+        is None
+    )
