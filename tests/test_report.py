@@ -267,6 +267,22 @@ def test_filters_scope_every_figure(loaded, capsys):
     assert render.html(built) == render.html(content.gather(engine, settings, f))
 
 
+def test_the_pdf_shows_the_ticket_figures_of_the_tickets_page(loaded, capsys):
+    """The Tickets page's tiles are medians in business hours; the PDF showed calendar ones."""
+    from carepulse import tickets
+
+    settings = settings_module.get_settings()
+    engine = storage.connect(settings.database)
+    f = selection.choose("last-month", date(2026, 11, 21))
+    built = content.gather(engine, settings, f)
+    expected = _kpis(capsys, "--period", "last-month")
+    shown = {row[0].text: row[1].text for row in built.tickets[0].rows}
+    for key in tickets.TILES:
+        kpi = CATALOG[key]
+        assert shown[kpi.title] == formatting.value(expected[key]["value"], kpi.unit), key
+    assert "business hours" in built.tickets[0].title
+
+
 def test_without_a_browser_the_report_says_how_to_get_one(loaded, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CAREPULSE_CHROMIUM", str(tmp_path / "no-such-chromium"))
     settings_module.get_settings.cache_clear()
