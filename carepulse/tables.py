@@ -75,26 +75,31 @@ def points(whole: pl.DataFrame, name: str, scale: range) -> pl.DataFrame:
     return pl.DataFrame({"score": [str(k) for k in scale], "answers": counts})
 
 
-def _reading(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return DASH
-    if high < 0:
-        return "lowers the score"
-    if low > 0:
-        return "raises the score"
-    return "within noise"
+def _reading(row: dict) -> str:
+    """What the theme's effect on each score says: 'lowers NPS and CSAT', 'lowers CSAT; NPS
+    within noise' (an effect whose 95 % interval holds zero is within noise)."""
+    moved: dict[str, list[str]] = {}
+    noise = []
+    for score in ("NPS", "CSAT"):
+        low, high = (row[f"{score.lower()}_effect_{end}"] for end in ("low", "high"))
+        if low is None or high is None:
+            continue
+        if high < 0 or low > 0:
+            moved.setdefault("lowers" if high < 0 else "raises", []).append(score)
+        else:
+            noise.append(score)
+    if not moved:
+        return "within noise" if noise else DASH
+    parts = [f"{verb} {' and '.join(scores)}" for verb, scores in moved.items()]
+    if noise:
+        parts.append(f"{' and '.join(noise)} within noise")
+    return "; ".join(parts)
 
 
 def themes(table: pl.DataFrame, small_sample: int) -> pl.DataFrame:
     """The themes table: mentions, share, NPS and CSAT with the theme, their effects in words."""
     rows = []
     for r in table.iter_rows(named=True):
-        by_nps = r["nps_n"] > 0
-        low, high = (
-            (r["nps_effect_low"], r["nps_effect_high"])
-            if by_nps
-            else (r["csat_effect_low"], r["csat_effect_high"])
-        )
         small = " · small sample" if 0 < r["mentions"] < small_sample else ""
         rows.append(
             {
@@ -105,7 +110,7 @@ def themes(table: pl.DataFrame, small_sample: int) -> pl.DataFrame:
                 "NPS effect (95 % interval)": _effect(r, "nps_effect", Unit.POINTS),
                 "CSAT with it": formatting.value(r["csat"], Unit.PERCENT),
                 "CSAT effect (95 % interval)": _effect(r, "csat_effect", Unit.PERCENT),
-                "Reading": (_reading(low, high) if r["mentions"] else DASH) + small,
+                "Reading": (_reading(r) if r["mentions"] else DASH) + small,
             }
         )
     return pl.DataFrame(rows)

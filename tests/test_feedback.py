@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import polars as pl
 import pytest
 
 from carepulse import complaints, feedback
@@ -163,3 +164,23 @@ def test_recurring_complaint_subjects(complaint_store):
         ("billing", 2, 1, 1, 0, 1.0),
     ]
     assert table["share"].to_list() == pytest.approx([3 / 5, 2 / 5])
+
+
+def test_a_themes_reading_speaks_of_each_score_its_interval_supports():
+    from carepulse import tables
+
+    def row(nps: tuple, csat: tuple) -> dict:
+        ends = {"nps_effect_low": nps[0], "nps_effect_high": nps[1],
+                "csat_effect_low": csat[0], "csat_effect_high": csat[1]}  # fmt: skip
+        shown = {"theme": "T", "mentions": 50, "share": 0.1, "nps": 10.0, "csat": 0.7}
+        return shown | {"nps_effect": None, "csat_effect": None} | ends
+
+    cases = {
+        # NPS interval holds zero, CSAT's is below it: the CSAT effect is real.
+        ((-39.8, 6.7), (-0.533, -0.089)): "lowers CSAT; NPS within noise",
+        ((-154.1, -33.2), (-0.682, -0.133)): "lowers NPS and CSAT",
+        ((-18.3, 23.1), (-0.122, 0.127)): "within noise",
+        ((2.0, 30.0), (None, None)): "raises NPS",  # no CSAT answers with the theme
+    }
+    frame = pl.DataFrame([row(nps, csat) for nps, csat in cases])
+    assert tables.themes(frame, small_sample=30)["Reading"].to_list() == list(cases.values())
