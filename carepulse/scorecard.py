@@ -57,6 +57,7 @@ def table(
     agent_id: str,
     *,
     small_sample: int,
+    centre_label: str = "Centre",
 ) -> pl.DataFrame:
     """One row per KPI: the agent's value (survey KPIs below the small-sample limit are not
     shown), n, target, status, the team's and the centre's values, whether the agent differs
@@ -80,7 +81,7 @@ def table(
                 "Target": "" if target is None else formatting.value(target, kpi.unit),
                 "Status": _status(row, small_sample),
                 "Team": formatting.value(others[0].get(kpi.key), kpi.unit),
-                "Centre": formatting.value(others[1].get(kpi.key), kpi.unit),
+                centre_label: formatting.value(others[1].get(kpi.key), kpi.unit),
                 "vs team": "" if hidden else _against(row, kpi),
                 "Peer rank": "" if hidden else rank(peers, kpi, agent_id),
             }

@@ -186,6 +186,24 @@ def test_the_agents_page_suppresses_small_survey_samples_and_compares_the_team()
     assert app.query_params["agent"] == crew.value["Agent"][other]
 
 
+def test_the_agents_scorecard_calls_a_filtered_centre_the_selection():
+    facts = _facts()
+    handled = facts.filter(pl.col("outcome") == "handled", pl.col("channel") != "bot")
+    team = handled.group_by("team").len().sort("len", descending=True)["team"][0]
+    agent = handled.filter(pl.col("team") == team)["agent_id"].drop_nulls().sort()[0]
+    whole = {r["KPI"]: r for r in _table_with(_open("views/agents.py", agent=agent),
+                                                "Peer rank").to_dict("records")}  # fmt: skip
+    assert whole["Handled"]["Centre"] == f"{_offered(handled):,}"
+    app = _open("views/agents.py", agent=agent, team=team)
+    card = {r["KPI"]: r for r in _table_with(app, "Peer rank").to_dict("records")}
+    # Filtered to the agent's team, the last column is that team, not the centre: say so.
+    assert "Centre" not in card["Handled"]
+    assert card["Handled"]["Selection"] == card["Handled"]["Team"]
+    assert card["Handled"]["Team"] == f"{_offered(handled.filter(pl.col('team') == team)):,}"
+    assert any(f"Selection: all within the sidebar's filters (Teams: {team})" in c.value
+               for c in app.caption)  # fmt: skip
+
+
 def test_every_drill_view_runs_on_an_empty_period():
     empty = date(2020, 1, 6).isoformat()
     for params in ({}, {"by": "contacts"}, {"view": "intervals", "day": empty}):

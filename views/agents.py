@@ -1,5 +1,7 @@
 """Agents: one agent's scorecard against target, team and centre, and the team compared."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from carepulse import (
@@ -10,6 +12,7 @@ from carepulse import (
     formatting,
     gate,
     scorecard,
+    selection,
     ui,
     widgets,
 )
@@ -35,6 +38,7 @@ st.caption(f"Team **{formatting.plain(team)}** · queues worked: {formatting.pla
 
 kpis = [catalog[k] for k in scorecard.KPIS]
 peers = ui.kpis(f.restricted("queue", queues), by=("agent_id",), keys=scorecard.KPIS)
+filtered = f.where != replace(f, where=()).where  # sidebar filters beyond the user's scope
 card = scorecard.table(
     ui.kpis(mine, keys=scorecard.KPIS),
     ui.kpis(f.restricted("team", [team]), keys=scorecard.KPIS),
@@ -43,14 +47,16 @@ card = scorecard.table(
     kpis,
     agent,
     small_sample=ui.small_sample(),
+    centre_label="Selection" if filtered else "Centre",
 )
 status = {"Status": st.column_config.TextColumn(width="medium")}
 st.dataframe(card, hide_index=True, height="content", column_config=status)
 named = len(set(peers["agent_id"]) - {None})
+chosen = f" Selection: all within the sidebar's filters ({selection.describe(f)})."
 st.caption(
     f"Peer rank: among the {named} agents who worked the same queues, on their contacts "
     f"there (1 = best). Survey figures below {ui.small_sample()} answers are "
-    "not shown. 'vs team' is a significance test at 5 %."
+    "not shown. 'vs team' is a significance test at 5 %." + (chosen if filtered else "")
 )
 
 left, right = st.columns(2)
