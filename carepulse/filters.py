@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 import streamlit as st
 
-from carepulse import periods, query, selection, summaries
+from carepulse import formatting, periods, query, selection, summaries
 from carepulse.access import Scope
 from carepulse.periods import Period
 from carepulse.selection import DIMENSIONS, Filters, Step
@@ -86,10 +86,19 @@ def _period(anchor: date) -> tuple[str, Period]:
 
 
 def _date_param(name: str, default: date) -> date:
-    try:
-        return date.fromisoformat(st.query_params.get(name, ""))
-    except ValueError:
+    text = st.query_params.get(name)
+    if text is None:
         return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _ignored(name, f"{text} is not a date (YYYY-MM-DD); {default:%d %b %Y} used")
+        return default
+
+
+def _ignored(label: str, what: str) -> None:
+    """Say, in the sidebar, what of the page's link was left out (and why)."""
+    st.sidebar.caption(f"Not applied from the link: {label} {formatting.plain(what)}.")
 
 
 def sidebar(store: sa.Engine, version: str, scope: Scope) -> Filters:
@@ -110,6 +119,9 @@ def sidebar(store: sa.Engine, version: str, scope: Scope) -> Filters:
     for column, label in DIMENSIONS.items():
         choices = options(store, settings.database, column, scope, version)
         _initial(column, [], many=True)
+        unknown = [v for v in st.session_state[column] if v not in choices]
+        if unknown:  # from a link: a typo, a renamed value, or one outside the user's teams
+            _ignored(f"{label}:", ", ".join(unknown))
         st.session_state[column] = [v for v in st.session_state[column] if v in choices]
         picked = st.sidebar.multiselect(
             label, choices, key=column, placeholder="All", **_kept(column)
@@ -211,6 +223,8 @@ def linked_choice(
     """A select box whose choice lives in the URL as `param` (so links and clicks can set it)."""
     wanted = st.query_params.get(param)
     if wanted not in options:
+        if wanted is not None:
+            st.caption(f"{label} {formatting.plain(wanted)} is not in this selection.")
         wanted = default if default in options else options[0]
     picked = st.selectbox(
         label,

@@ -131,3 +131,20 @@ def test_a_day_with_little_to_judge_says_how_much_was_judged(tmp_path):
     app = run_app(period="custom", **{"from": "2024-03-08", "to": "2024-03-08"})
     assert not app.success
     assert any("No contacts or surveys in this period" in i.value for i in app.info)
+
+
+def test_what_a_link_asks_for_and_cannot_be_applied_is_named(tmp_path):
+    _three_days_of_calls(tmp_path)
+    app = run_app(
+        period="custom", queue=["Refills", "Nonexistent queue"],
+        **{"from": "2024-02-30", "to": "2024-03-06"},
+    )  # fmt: skip
+    notes = [c.value for c in app.sidebar.caption]
+    assert "Not applied from the link: Queues: Nonexistent queue." in notes
+    assert (
+        "Not applied from the link: from 2024-02-30 is not a date (YYYY-MM-DD); 01 Mar 2024 used."
+        in notes
+    )
+    assert app.sidebar.multiselect(key="queue").value == ["Refills"]
+    app = run_app("views/agents.py", agent="ZZZ")
+    assert any("Agent ZZZ is not in this selection" in c.value for c in app.caption)
