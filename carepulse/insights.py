@@ -42,7 +42,9 @@ def attention(
     *,
     scope: str = "Whole centre",
 ) -> pl.DataFrame:
-    """KPIs and queues missing target with enough sample, the furthest from target first."""
+    """KPIs and queues missing target with enough sample, the furthest from target first:
+    the gap in the KPI's own unit, and as a share of the target (which ranks KPIs of
+    different units against each other)."""
     both = with_scope(centre, queues, scope)
     missed = both.filter(pl.col("status") == "missed", pl.col("denominator") >= small_sample)
     gap = stats.divide(pl.col("value") - pl.col("target"), pl.col("target")).abs()
@@ -50,17 +52,22 @@ def attention(
     return pl.DataFrame(
         [
             {
-                "KPI": catalog[r["kpi"]].label,
+                "KPI": kpi.label,
                 "Where": r["queue"],
-                "Value": formatting.value(r["value"], catalog[r["kpi"]].unit),
-                "Target": formatting.value(r["target"], catalog[r["kpi"]].unit),
-                "Off by": f"{r['gap']:.0%}",
+                "Value": formatting.value(r["value"], kpi.unit),
+                "Target": formatting.value(r["target"], kpi.unit),
+                "Off by": formatting.change(r["value"] - r["target"], kpi.unit),
+                "Off by, of target": f"{r['gap']:.0%}",
                 "n": formatting.count(r["denominator"]),
             }
             for r in missed.iter_rows(named=True)
+            for kpi in (catalog[r["kpi"]],)
         ],
-        schema=["KPI", "Where", "Value", "Target", "Off by", "n"],
+        schema=ATTENTION,
     )
+
+
+ATTENTION = ["KPI", "Where", "Value", "Target", "Off by", "Off by, of target", "n"]
 
 
 def reading(kpi: Kpi, change: float | None) -> str:

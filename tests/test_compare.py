@@ -48,3 +48,26 @@ def test_a_comparison_period_partly_before_the_data_keeps_rates_not_totals():
     # period; the ratios compare like with like. Surveys are covered: all their rows stay.
     assert kept["kpi"].to_list() == ["service_level", "csat"]
     assert without_partial_totals(rows, kpis, set()).equals(rows)
+
+
+def test_needs_attention_ranks_misses_by_their_share_of_target_and_shows_the_gap():
+    from carepulse import insights
+
+    kpis = catalog.kpis()
+    rows = {
+        "kpi": ["abandon_rate", "service_level", "aht", "csat"],
+        "value": [0.633, 0.169, 349.0, 0.5],
+        "target": [0.05, 0.8, 300.0, 0.8],
+        "status": ["missed", "missed", "missed", "missed"],
+        "denominator": [500.0, 500.0, 480.0, 12.0],  # CSAT: under the small sample
+    }
+    centre = pl.DataFrame(rows)
+    table = insights.attention(centre, centre.head(0).with_columns(pl.lit("").alias("queue")),
+                               kpis, 30)  # fmt: skip
+    # Gaps of target: abandonment |0.633 − 0.05| / 0.05 = 11.66; service level
+    # |0.169 − 0.8| / 0.8 = 0.789; AHT |349 − 300| / 300 = 0.163.
+    assert table.select("KPI", "Off by", "Off by, of target").rows() == [
+        ("Abandonment", "+58.3 pp", "1166%"),
+        ("Service level", "-63.1 pp", "79%"),
+        ("Average handle time", "+49 s", "16%"),
+    ]

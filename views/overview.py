@@ -32,6 +32,7 @@ elif attention.is_empty():
     st.success(insights.all_met(judged, current.height))
 else:
     st.dataframe(attention, hide_index=True, width="stretch")
+    st.caption("The furthest from target first, as a share of the target.")
 
 st.subheader("Trends")
 chosen = st.multiselect(
