@@ -129,7 +129,7 @@ def sidebar(store: sa.Engine, version: str, scope: Scope) -> Filters:
         _keep(column)
         if picked:
             where.append((column, tuple(picked)))
-    before = periods.comparison(period, compare)
+    before = periods.comparison(period, compare, preset)
     chosen = Filters(preset, period, compare, before, tuple(where), anchor, scope)
     _mirror(chosen)
     return chosen

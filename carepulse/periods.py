@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -64,8 +65,27 @@ def preset(name: str, anchor: date) -> Period:
     return periods[name]
 
 
-def comparison(period: Period, how: str) -> Period | None:
-    """The period to compare with: the one just before, or 52 weeks earlier (same weekdays)."""
+def _months_back(day: date, months: int) -> date:
+    """The same day of the month `months` earlier, or that month's last day if it is shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+# Calendar presets compare with the calendar period before (February with January, not with
+# the 28 days before it); "this month" with the same days of last month.
+CALENDAR = {"this-month": 1, "last-month": 1, "this-quarter": 3, "last-quarter": 3}
+
+
+def comparison(period: Period, how: str, preset: str | None = None) -> Period | None:
+    """The period to compare with: the one just before (for a month or a quarter preset, the
+    month or quarter before), or 52 weeks earlier (same weekdays)."""
+    if how == "previous" and preset in CALENDAR:
+        months = CALENDAR[preset]
+        start = _months_back(period.start, months)
+        if preset.startswith("last-"):  # the whole month or quarter before
+            return Period(start, period.start - timedelta(days=1))
+        end = min(_months_back(period.end, months), period.start - timedelta(days=1))
+        return Period(start, end)
     if how == "previous":
         return Period(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
     if how == "last-year":

@@ -77,7 +77,7 @@ def choose(
     chosen = tuple(
         (column, tuple(values)) for column in DIMENSIONS if (values := (where or {}).get(column))
     )
-    before = periods.comparison(period, compare)
+    before = periods.comparison(period, compare, preset)
     return Filters(preset, period, compare, before, chosen, anchor, scope)
 
 
