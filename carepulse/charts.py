@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -164,10 +164,16 @@ def _target_line(figure: go.Figure, target: float | None, factor: float) -> None
         )
 
 
-def estimates(series: pl.DataFrame, kpi: Kpi, *, x: str, height: int = 320) -> go.Figure:
-    """A KPI per period with its 95 % interval as whiskers, and its target (dashed)."""
+def estimates(
+    series: pl.DataFrame, kpi: Kpi, *, x: str, start: date | None = None, height: int = 320
+) -> go.Figure:
+    """A KPI per period with its 95 % interval as whiskers, and its target (dashed). A week
+    or month that begins before `start` (the selection's first day) is drawn from `start`: a
+    chart of 14 Feb – 13 Mar does not begin on Monday 9 Feb."""
     factor, title, ticks = scale(kpi.unit, series["value"])
     frame = series.drop_nulls("value")
+    if start is not None and frame[x].dtype == pl.Date:
+        frame = frame.with_columns(pl.max_horizontal(x, pl.lit(start)).alias(x))
     value = frame["value"] * factor
     figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": kpi.label})
     figure.add_scatter(

@@ -90,7 +90,7 @@ def times(f: Filters, catalog: dict[str, Kpi]) -> None:
     st.caption(f"Business hours: {glossary.opening_hours(get_settings())}. {_SETTINGS}")
     sla_keys = ("sla_first_response", "sla_resolution")
     sla = ui.kpis(f, by=("week",), keys=sla_keys)
-    widgets.estimates(sla, catalog, sla_keys, x="week", empty="no tickets with these times")
+    widgets.estimates(f, sla, catalog, sla_keys, x="week", empty="no tickets with these times")
     s = get_settings()
     st.caption(
         f"SLA: first reply within {s.sla_first_response_hours:g} business hours, first solve "
@@ -163,7 +163,7 @@ def complaint_section(f: Filters, catalog: dict[str, Kpi]) -> None:
     if weekly["value"].is_null().all():
         st.caption("No complaints whose 48 hours have passed in this period.")
     else:
-        figure = charts.estimates(weekly, catalog[key], x="week")
+        figure = charts.estimates(weekly, catalog[key], x="week", start=f.period.start)
         st.columns(2)[0].plotly_chart(figure, width="stretch")
     st.markdown("**What complaints are about**")
     if recurring.is_empty():

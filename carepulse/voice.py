@@ -77,7 +77,7 @@ def over_time(f: Filters, catalog: dict[str, Kpi]) -> None:
         container=st.columns(4)[0],
     )  # fmt: skip
     series = ui.kpis(f, by=(grain,), keys=OVER_TIME)
-    widgets.estimates(series, catalog, OVER_TIME, x=grain, empty="no answers in this period")
+    widgets.estimates(f, series, catalog, OVER_TIME, x=grain, empty="no answers in this period")
     st.caption("Whiskers: 95 % intervals. Few answers make wide whiskers: read them first.")
 
 

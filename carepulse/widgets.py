@@ -84,14 +84,16 @@ def trends(f: Filters, catalog: dict[str, Kpi], keys: Sequence[str], *, per_row:
 
 
 def estimates(
-    series: pl.DataFrame, catalog: dict[str, Kpi], keys: Sequence[str], *, x: str, empty: str
-) -> None:
-    """KPIs per period with 95 % intervals, two per row; the ones without values named once."""
+    f: Filters, series: pl.DataFrame, catalog: dict[str, Kpi], keys: Sequence[str], *, x: str,
+    empty: str,
+) -> None:  # fmt: skip
+    """KPIs per period of `f` with 95 % intervals, two per row; the ones without values named
+    once."""
     shown = [k for k in keys if not series.filter(pl.col("kpi") == k)["value"].is_null().all()]
     columns = st.columns(2)
     for i, key in enumerate(shown):
         rows = series.filter(pl.col("kpi") == key).sort(x)
-        figure = charts.estimates(rows, catalog[key], x=x)
+        figure = charts.estimates(rows, catalog[key], x=x, start=f.period.start)
         columns[i % 2].plotly_chart(figure, width="stretch", key=f"estimate-{key}")
     missing = [catalog[k].label for k in keys if k not in shown]
     if missing:

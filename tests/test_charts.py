@@ -41,3 +41,14 @@ def test_a_count_that_spans_a_few_steps_in_whole_numbers():
         charts.trend(_series(month, [1.0] * 28, "handled"), catalog.HANDLED).layout.xaxis.tickvals
         is None
     )
+
+
+def test_a_week_that_began_before_the_period_is_drawn_from_its_first_day():
+    weeks = [date(2026, 2, 9), date(2026, 2, 16)]  # Mondays; the period starts Sat 14 Feb
+    series = pl.DataFrame(
+        {"week": weeks, "value": [0.7, 0.8], "ci_low": [0.5, 0.7], "ci_high": [0.9, 0.9],
+         "denominator": [12.0, 80.0], "target": [0.8, 0.8]}
+    )  # fmt: skip
+    figure = charts.estimates(series, catalog.CSAT, x="week", start=date(2026, 2, 14))
+    assert list(figure.data[0].x) == [date(2026, 2, 14), date(2026, 2, 16)]
+    assert list(figure.layout.xaxis.tickvals) == [date(2026, 2, 14), date(2026, 2, 16)]
