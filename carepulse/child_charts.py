@@ -3,11 +3,13 @@ and a child × day grid. A click on either carries the child's `row`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import plotly.graph_objects as go
 import polars as pl
 
 from carepulse import formatting
-from carepulse.charts import FLAG, NEUTRAL, PALETTE, TEMPLATE, scale
+from carepulse.charts import FLAG, PALETTE, TEMPLATE, scale
 from metrics.kpi import Kpi
 
 
@@ -43,8 +45,10 @@ def bars(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
     )
     target = frame["target"].drop_nulls()
     if target.len():
-        figure.add_vline(x=target[0] * factor, line={"dash": "dash", "color": NEUTRAL},
-                         annotation_text="target", annotation_position="top")  # fmt: skip
+        # Under the bars and their values, which stay readable where the line crosses them.
+        figure.add_vline(x=target[0] * factor, line={"dash": "dot", "color": "#BBBBBB"},
+                         layer="below", annotation_text="target",
+                         annotation_position="top")  # fmt: skip
     values = [v * factor for v in frame["value"].to_list()] or [0.0]
     room = 0.5 * (max(values) - min(min(values), 0) or 1)  # for the value labels outside
     low = min(min(values), 0) - (room if min(values) < 0 else 0)
@@ -88,6 +92,8 @@ def grid(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
         showlegend=False,
     )
     figure.update_yaxes(type="category", autorange="reversed", automargin=True)
+    half = timedelta(hours=12)  # the period's days only: the markers must not widen the axis
+    figure.update_xaxes(range=[days[0] - half, days[-1] + half])
     return figure
 
 
