@@ -303,28 +303,44 @@ def lines(
 def distribution(
     series: dict[str, pl.DataFrame], *, title: str, axis: str, height: int = 320
 ) -> go.Figure:
-    """Histograms as shares per bucket (`low`, `high`, `share`), one bar series per name;
-    empty buckets at either end are left out."""
-    shares = [f["share"].to_list() for f in series.values()]
-    keep = [i for i, values in enumerate(zip(*shares, strict=True)) if max(values) > 0]
-    first, last = (keep[0], keep[-1]) if keep else (0, -1)
-    figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": title,
-                               "barmode": "group", "bargap": 0.15})  # fmt: skip
+    """Histograms of durations (`low`, `high` in seconds, `share`) on a minutes axis, each
+    bucket as wide as it is: heights are % of contacts per minute, so the wider buckets above
+    ten minutes do not look like peaks. The first series as bars, the others as outlines; the
+    open last bucket is named in a note, not drawn."""
+    figure = go.Figure(layout={"template": TEMPLATE, "height": height, "title": title})
+    notes = []
     for i, (name, frame) in enumerate(series.items()):
-        part = frame.slice(first, last - first + 1)
-        ranges = [_bucket(lo, hi) for lo, hi in zip(part["low"], part["high"], strict=True)]
-        figure.add_bar(
-            x=[formatting.duration(low) for low in part["low"]],  # each bar from its lower edge
-            y=(part["share"] * 100).to_list(),
-            name=name,
-            customdata=ranges,
-            marker={"color": [PALETTE[0], "#BBBBBB"][i % 2]},
-            hovertemplate=f"{name}, %{{customdata}}: %{{y:.1f}} %<extra></extra>",
-        )
-    figure.update_yaxes(title_text="% of contacts", tickformat=".0f")
-    figure.update_xaxes(title_text=axis, type="category")  # labels turn when they would overlap
-    # Above the plot: below it, the turned labels and the axis title need the room.
+        closed = frame.filter(pl.col("high").is_not_null())
+        low, high = (closed[c] / 60 for c in ("low", "high"))
+        density = (closed["share"] * 100 / (high - low)).to_list()
+        ranges = [_bucket(lo, hi) for lo, hi in zip(closed["low"], closed["high"], strict=True)]
+        hover = f"{name}, %{{customdata}}: %{{y:.2f}} % per minute<extra></extra>"
+        if i == 0:
+            figure.add_bar(
+                x=low.to_list(), width=(high - low).to_list(), offset=0, y=density, name=name,
+                customdata=ranges, marker={"color": PALETTE[0], "line": {"width": 0}},
+                hovertemplate=hover,
+            )  # fmt: skip
+        else:
+            figure.add_scatter(
+                x=[*low.to_list(), high[-1]], y=[*density, density[-1]], name=name,
+                mode="lines", line={"shape": "hv", "color": NEUTRAL, "width": 2},
+                customdata=[*ranges, ranges[-1]], hovertemplate=hover,
+            )  # fmt: skip
+        beyond = frame.filter(pl.col("high").is_null())["share"].sum()
+        if beyond:
+            top = formatting.duration(frame["low"][-1])
+            notes.append(f"{name}: {beyond * 100:.1f} % over {top}")
+    last = max((f.filter(pl.col("share") > 0, pl.col("high").is_not_null())["high"].max() or 0)
+               for f in series.values())  # fmt: skip
+    figure.update_xaxes(title_text=axis, rangemode="tozero")
+    if last:
+        figure.update_xaxes(range=[0, last / 60])
+    figure.update_yaxes(title_text="% of contacts per minute", tickformat=".1f")
     figure.update_layout(legend={"y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    if notes:
+        figure.add_annotation(text="; ".join(notes), xref="paper", yref="paper", x=1, y=0.98,
+                              showarrow=False, xanchor="right", font={"size": 11})  # fmt: skip
     return figure
 
 

@@ -52,3 +52,20 @@ def test_a_week_that_began_before_the_period_is_drawn_from_its_first_day():
     figure = charts.estimates(series, catalog.CSAT, x="week", start=date(2026, 2, 14))
     assert list(figure.data[0].x) == [date(2026, 2, 14), date(2026, 2, 16)]
     assert list(figure.layout.xaxis.tickvals) == [date(2026, 2, 14), date(2026, 2, 16)]
+
+
+def test_a_histogram_draws_each_bucket_as_wide_as_it_is():
+    # Buckets 4–5 min, 5–6 min, 10–12 min and an open one from 60 min (seconds).
+    agent = pl.DataFrame(
+        {"low": [240.0, 300.0, 600.0, 3600.0], "high": [300.0, 360.0, 720.0, None],
+         "share": [0.2, 0.3, 0.4, 0.1]}
+    )  # fmt: skip
+    team = agent.with_columns(pl.Series("share", [0.25, 0.25, 0.5, 0.0]))
+    figure = charts.distribution({"A001": agent, "Team": team}, title="Handle time", axis="m")
+    bars, outline = figure.data
+    assert list(bars.x) == [4, 5, 10] and list(bars.width) == [1, 1, 2]
+    # % per minute: 20 % over 1 min, 30 % over 1 min, 40 % over 2 min.
+    assert list(bars.y) == [20.0, 30.0, 20.0]
+    assert list(outline.y) == [25.0, 25.0, 25.0, 25.0]  # a step line, its last step repeated
+    assert figure.layout.annotations[-1].text == "A001: 10.0 % over 1:00 h"
+    assert list(figure.layout.xaxis.range) == [0, 12]

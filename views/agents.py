@@ -67,7 +67,7 @@ shares = {
     agent: scorecard.shares(ui.distribution(mine, "handle")),
     f"Team {team}": scorecard.shares(ui.distribution(f.restricted("team", [team]), "handle")),
 }
-right.plotly_chart(charts.distribution(shares, title="Handle time", axis="handle time from (m:ss)"))
+right.plotly_chart(charts.distribution(shares, title="Handle time", axis="handle time (minutes)"))
 
 st.subheader("What customers said about this agent")
 said = contact_list.comments(mine)
