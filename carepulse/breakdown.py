@@ -110,7 +110,13 @@ def children(f: Filters, steps: Sequence[Step], dim: str, scope: str) -> None:
         st.caption("Each row's numerator and denominator; the children add up to the last row.")
         sums = drill.sums(kids, parent, dim, kpis, parent_name(steps, scope))
         shown = sums.rename({"Name": STEPS[dim]})
-        st.dataframe(shown, hide_index=True, placeholder=formatting.DASH, key=key(steps, "sums"))
+        # Thousands separated, as everywhere else; times are summed seconds, to the second.
+        numbers = {c: st.column_config.NumberColumn(format="%,.0f") for c in shown.columns[1:]}
+        st.dataframe(
+            shown, hide_index=True, placeholder=formatting.DASH, column_config=numbers,
+            key=key(steps, "sums"),
+        )  # fmt: skip
+        st.caption("Times (ASA, AHT, hold) are totals in seconds.")
 
 
 def selectable(
