@@ -118,7 +118,8 @@ def view(f: Filters, steps: Sequence[Step], scope: Filters) -> None:
     frame = _page(url, *period, f.where, PAGE_SIZE, (wanted - 1) * PAGE_SIZE, version)
     shown = listing(frame)
     capped = total >= contacts.CAP
-    text = f"{total:,}{'+' if capped else ''} contacts, newest first · times in "
+    text = f"{total:,}{'+' if capped else ''} contacts, newest first (every direction and "
+    text += "channel: Offered counts only the inbound ones that entered an agent queue) · times in "
     text += f"{get_settings().timezone} · click a row to open the contact and its chain."
     if capped:
         text += f" The list holds the newest {contacts.CAP:,}; narrow the path to see older ones."
