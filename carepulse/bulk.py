@@ -158,15 +158,19 @@ _COPIED = {*_AS_TEXT, pl.String, pl.Float64, pl.Int64, pl.Int32, pl.Int16, pl.Da
 def _copied(
     connection: sa.Connection, statement: sa.Select, schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
-    """A PostgreSQL query's rows through `COPY … TO STDOUT` as CSV, parsed by Polars: a third of
-    the time of the driver's row tuples (benchmarks/README.md, ingest). A quoted empty field is
-    an empty string, an unquoted one NULL; times carry the session's UTC offset."""
+    """A PostgreSQL query's rows through `COPY … TO STDOUT` as CSV, parsed by Polars, instead
+    of the driver's row tuples built a value at a time (benchmarks/README.md, ingest). A quoted
+    empty field is an empty string, an unquoted one NULL; times carry the session's offset,
+    always +00 (`storage.connect`)."""
     compiled = statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sql, params = f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params
+    if not params:  # psycopg reads `%%` as `%` only when it binds parameters
+        sql = sql.replace("%%", "%")
     blocks = []
-    with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+    with cursor.copy(sql, params or None) as copy:
         blocks.extend(copy)
     columns = {name: _AS_TEXT.get(dtype, dtype) for name, dtype in schema.items()}
     frame = pl.read_csv(b"".join(blocks), has_header=False, schema=columns)

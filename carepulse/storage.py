@@ -196,11 +196,17 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def connect(url: str) -> Engine:
-    """An engine for the URL; SQLite files get WAL mode and their folder is created."""
+    """An engine for the URL; SQLite files get WAL mode and their folder is created.
+
+    PostgreSQL sessions run in UTC, whatever the server's default: times read as text (the
+    COPY reads of `bulk`) then always carry +00, never a historical offset with seconds
+    (Paris before 1911 was +00:09:21) that no parser takes.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed)
+    options = {"options": "-c TimeZone=UTC"} if parsed.get_backend_name() == "postgresql" else {}
+    engine = sa.create_engine(parsed, connect_args=options)
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

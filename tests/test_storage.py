@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
+from sqlalchemy.engine import make_url
 
 from carepulse import bulk, storage
 from metrics.schema import TIMESTAMP
@@ -81,3 +83,33 @@ def test_a_bulk_read_binds_lists_times_and_text_with_percent_signs(engine):
     ).select("count", "at", "text")
     assert sorted(back["count"]) == [-7, 1, 3, 9]
     assert_frame_equal(back.sort(KEY), expected.sort(KEY))
+    # A percent sign in a statement without parameters (SQLAlchemy writes it `%%`).
+    literal = sa.select(sa.literal_column("'100% sure'").label("text"))
+    assert bulk.read(engine, literal, SCHEMA)["text"].to_list() == ["100% sure"]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_server_in_another_zone_reads_old_times_back(postgres_url):
+    # The server's default zone is Paris, whose offset before 1911 was +00:09:21: text times
+    # in that zone cannot be parsed. Our sessions run in UTC whatever the default.
+    name = make_url(postgres_url).database
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone = 'Europe/Paris'")
+    try:
+        engine = storage.connect(postgres_url)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+        table, _ = _round_trip_table(engine)
+        old = pl.DataFrame({"count": [99], "at": [datetime(1900, 1, 1, 8, tzinfo=UTC)]},
+                           schema={"count": pl.Int64, "at": TIMESTAMP})  # fmt: skip
+        with engine.begin() as connection:
+            bulk.insert_frame(connection, "round_trip", old)
+        back = bulk.read(engine, sa.select(table.c.count, table.c.at).where(table.c.count == 99),
+                         SCHEMA)  # fmt: skip
+        assert_frame_equal(back, old)
+        engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" RESET timezone')
+        admin.dispose()
