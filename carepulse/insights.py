@@ -91,6 +91,6 @@ def all_met(judged: int, shown: int) -> str:
     if judged == shown:
         return "Every headline KPI meets its target."
     return (
-        f"The headline KPIs that can be judged meet their target ({judged} of {shown}; the "
-        "others have no data, too small a sample or no target in this period)."
+        f"The headline KPIs with enough data meet their target ({judged} of {shown}; the "
+        "others have too little data, or none, in this period)."
     )

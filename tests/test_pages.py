@@ -111,26 +111,27 @@ def test_a_comparison_period_before_or_across_the_first_stored_day_says_so(tmp_p
 
 def test_a_day_with_little_to_judge_says_how_much_was_judged(tmp_path):
     _three_days_of_calls(tmp_path)
-    # Two answers on Thursday 7 March that name no contact, and no contact that day: CSAT has
-    # n = 2, under the small-sample limit; the response rate (2 of 2) meets its target; the
+    # Thursday 7 March: 30 answers that name no contact, all CSAT 5, and no contact. CSAT
+    # (30 of 30 top-box) and the response rate (30 of 30) meet their targets on n = 30; the
     # other eight headline KPIs have nothing to count.
     surveys = [
         {"response_id": f"s{i}", "queue": "Refills", "sent_at": "2024-03-07T15:00:00Z",
          "responded_at": "2024-03-07T15:00:00Z", "csat": "5"}
-        for i in (1, 2)
+        for i in range(30)
     ]  # fmt: skip
     headers = ["response_id", "queue", "sent_at", "responded_at", "csat"]
     assert main(["ingest", str(write_csv(tmp_path / "s.csv", surveys, headers))]) == 0
     app = run_app(period="custom", **{"from": "2024-03-07", "to": "2024-03-07"})
     assert [s.value for s in app.success] == [
-        "The headline KPIs that can be judged meet their target (1 of 10; the others have no "
-        "data, too small a sample or no target in this period)."
+        "The headline KPIs with enough data meet their target (2 of 10; the others have too "
+        "little data, or none, in this period)."
     ]
     assert any("No contacts arrived" in c.value for c in app.caption)
-    # 8 March has no data at all: the page says so, and nothing is judged.
-    app = run_app(period="custom", **{"from": "2024-03-08", "to": "2024-03-08"})
+    # 4 March: one call, answered after 20 s. Service level and ASA are met, but on n = 1,
+    # under the small-sample limit: nothing is judged, and nothing is said to meet target.
+    app = run_app(period="custom", **{"from": "2024-03-04", "to": "2024-03-04"})
     assert not app.success
-    assert any("No contacts or surveys in this period" in i.value for i in app.info)
+    assert any("No headline KPI has enough data" in i.value for i in app.info)
 
 
 def test_what_a_link_asks_for_and_cannot_be_applied_is_named(tmp_path):
