@@ -94,15 +94,25 @@ def comparison(period: Period, how: str, preset: str | None = None) -> Period | 
     return None
 
 
-def coverage(before: Period, late: dict[str, date]) -> str:
-    """How little stored data the comparison period holds, for a caption ('' when `late`, the
-    families whose data begins after its start with their first day, is empty)."""
+# How a caption names each KPI family's stored data.
+FAMILY_WORDS = {"contacts": "contacts", "surveys": "survey answers", "tickets": "tickets"}
+
+
+def coverage(before: Period, first: dict[str, date]) -> str:
+    """How much of the comparison period the stored data covers, for a caption ('' when all
+    of it): `first` is the first stored day of each family the page shows."""
+    late = {family: day for family, day in first.items() if day > before.start}
     if not late:
         return ""
-    first = min(late.values())
-    if first > before.end:
+    if all(day > before.end for day in first.values()):
         return ", which has no stored data: no changes are shown"
+    absent = [FAMILY_WORDS[f] for f, day in late.items() if day > before.end]
+    partly = [f"{FAMILY_WORDS[f]} from {day:%d %b %Y} only" for f, day in late.items()
+              if day <= before.end]  # fmt: skip
+    parts = [*partly, *(f"no {word}" for word in absent)]
+    if not partly:
+        return f", which has {' and '.join(parts)}: their changes are not shown"
     return (
-        f", which has data from {first:%d %b %Y} only: rates are compared over its days with "
-        "data, totals are not compared"
+        f", which has {' and '.join(parts)}: their totals are not compared, their rates are "
+        "over the days with data"
     )

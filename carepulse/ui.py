@@ -171,15 +171,15 @@ def kpis(
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=4)
-def _first_days(url: str, data_version: str) -> dict[str, date]:
-    return query.first_days(engine(url), get_settings().timezone)
+def _first_days(url: str, timezone: str, data_version: str) -> dict[str, date]:
+    return query.first_days(engine(url), timezone)
 
 
 def partial(start: date, families: Sequence[str] | None = None) -> dict[str, date]:
     """The families (of `families`, default all) whose stored data begins after `start`,
     with their first day."""
     url = get_settings().database
-    first = _first_days(url, version(url))
+    first = _first_days(url, get_settings().timezone, version(url))
     return {f: day for f, day in first.items() if day > start and f in (families or first)}
 
 
@@ -242,7 +242,9 @@ def period_caption(f: Filters, families: Sequence[str] | None = None) -> None:
 
 def comparison_note(before: Period, families: Sequence[str] | None = None) -> str:
     """'' when stored data covers the comparison period; else what it lacks, in words."""
-    return periods.coverage(before, partial(before.start, families))
+    url = get_settings().database
+    first = _first_days(url, get_settings().timezone, version(url))
+    return periods.coverage(before, {f: d for f, d in first.items() if f in (families or first)})
 
 
 def definitions() -> list[tuple[Kpi, str]]:

@@ -98,8 +98,8 @@ def test_a_comparison_period_before_or_across_the_first_stored_day_says_so(tmp_p
     # 5–6 March against 3–4 March, which has data from 4 March only.
     app = run_app(period="custom", **{"from": "2024-03-05", "to": "2024-03-06"})
     assert (
-        "compared with 03 Mar 2024 – 04 Mar 2024, which has data from 04 Mar 2024 only: rates "
-        "are compared over its days with data, totals are not compared" in _caption(app)
+        "compared with 03 Mar 2024 – 04 Mar 2024, which has contacts from 04 Mar 2024 only: "
+        "their totals are not compared, their rates are over the days with data" in _caption(app)
     )
     # 4 March against 3 March, before any stored data.
     app = run_app(period="custom", **{"from": "2024-03-04", "to": "2024-03-04"})

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from carepulse.periods import Period, comparison, preset
+from carepulse.periods import Period, comparison, coverage, preset
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,23 @@ def test_a_custom_period_is_compared_with_as_many_days_before_it():
     year = comparison(march, "last-year")  # 52 weeks: the same weekdays
     assert year == Period(date(2025, 3, 2), date(2025, 4, 1))
     assert comparison(march, "none") is None
+
+
+def test_a_caption_says_how_much_of_the_comparison_period_has_data():
+    february = Period(date(2026, 2, 1), date(2026, 2, 28))
+    covered = {"contacts": date(2025, 6, 1), "surveys": date(2026, 2, 1)}
+    assert coverage(february, covered) == ""
+    partly = {"contacts": date(2026, 2, 7), "surveys": date(2026, 1, 1)}
+    assert coverage(february, partly) == (
+        ", which has contacts from 07 Feb 2026 only: their totals are not compared, their "
+        "rates are over the days with data"
+    )
+    # Tickets begin after February, calls cover it: only the tickets lack a comparison.
+    later = {"contacts": date(2025, 6, 1), "tickets": date(2026, 3, 6)}
+    assert coverage(february, later) == ", which has no tickets: their changes are not shown"
+    both = {"contacts": date(2026, 2, 7), "tickets": date(2026, 3, 6)}
+    assert coverage(february, both).startswith(
+        ", which has contacts from 07 Feb 2026 only and no tickets:"
+    )
+    nothing = {"contacts": date(2026, 3, 1), "tickets": date(2026, 3, 6)}
+    assert coverage(february, nothing) == ", which has no stored data: no changes are shown"

@@ -333,14 +333,14 @@ def test_the_report_page_without_a_browser_says_how_to_get_one(loaded, monkeypat
 def test_a_comparison_period_partly_before_the_data_compares_rates_not_totals(loaded):
     settings = settings_module.get_settings()
     engine = storage.connect(settings.database)
-    first = min(query.first_days(engine, settings.timezone).values())
-    # A week from the second stored day: the previous week holds one day of data.
-    start = first + timedelta(days=1)
+    first = query.first_days(engine, settings.timezone)
+    # A week from the day after calls begin: the previous week holds one day of calls.
+    start = first["contacts"] + timedelta(days=1)
     f = selection.choose("custom", start, start=start, end=start + timedelta(days=6))
     built = content.gather(engine, settings, f)
+    assert f"which has contacts from {first['contacts']:%d %b %Y} only" in built.comparison
     assert built.comparison.endswith(
-        f"(previous period), which has data from {first:%d %b %Y} only: rates are compared "
-        "over its days with data, totals are not compared"
+        ": their totals are not compared, their rates are over the days with data"
     )
     assert "in the previous period" not in built.summary[0]  # offered is a total
     tickets = {row[0].text: row[4].text for row in built.tickets[0].rows}

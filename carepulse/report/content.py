@@ -101,7 +101,7 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
     return Report(
         centre=settings.centre_name,
         period=_period(f),
-        comparison=f"{f.before.label()} ({versus}){periods.coverage(f.before, late)}"
+        comparison=f"{f.before.label()} ({versus}){periods.coverage(f.before, first)}"
         if f.before
         else "none",
         filters=selection.describe(f),
