@@ -94,8 +94,8 @@ def trend(series: pl.DataFrame, kpi: Kpi, *, x: str = "day", height: int = 320) 
     _target_line(figure, series["target"].drop_nulls().first(), factor)
     figure.update_yaxes(title_text=title, tickformat=ticks)
     _period_ticks(figure, frame[x], most=8)
-    if kpi.unit is Unit.COUNT:
-        _count_ticks(figure, frame["value"].to_list())
+    if kpi.unit is Unit.COUNT:  # on all that is drawn: the values, the band, the target
+        _count_ticks(figure, [*frame["value"], *frame["lower"], *frame["upper"], *frame["target"]])
     return figure
 
 

@@ -3,7 +3,7 @@ and a child × day grid. A click on either carries the child's `row`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -92,8 +92,10 @@ def grid(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
         showlegend=False,
     )
     figure.update_yaxes(type="category", autorange="reversed", automargin=True)
-    half = timedelta(hours=12)  # the period's days only: the markers must not widen the axis
-    figure.update_xaxes(range=[days[0] - half, days[-1] + half])
+    # The period's days only, half a day either side: the markers must not widen the axis.
+    half = timedelta(hours=12)
+    first, last = (datetime.combine(d, time()) for d in (days[0], days[-1]))
+    figure.update_xaxes(range=[first - half, last + half])
     return figure
 
 

@@ -118,9 +118,10 @@ def sidebar(store: sa.Engine, version: str, scope: Scope) -> Filters:
     where = []
     for column, label in DIMENSIONS.items():
         choices = options(store, settings.database, column, scope, version)
+        from_link = f"_{column}" not in st.session_state  # else kept from an earlier page
         _initial(column, [], many=True)
         unknown = [v for v in st.session_state[column] if v not in choices]
-        if unknown:  # from a link: a typo, a renamed value, or one outside the user's teams
+        if unknown and from_link:  # a typo, a renamed value, or one outside the user's teams
             _ignored(f"{label}:", ", ".join(unknown))
         st.session_state[column] = [v for v in st.session_state[column] if v in choices]
         picked = st.sidebar.multiselect(

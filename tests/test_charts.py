@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from carepulse import charts
+from carepulse import charts, child_charts
 from metrics import catalog
 
 DAY = date(2026, 3, 10)
@@ -69,3 +69,21 @@ def test_a_histogram_draws_each_bucket_as_wide_as_it_is():
     assert list(outline.y) == [25.0, 25.0, 25.0, 25.0]  # a step line, its last step repeated
     assert figure.layout.annotations[-1].text == "A001: 10.0 % over 1:00 h"
     assert list(figure.layout.xaxis.range) == [0, 12]
+
+
+def test_count_ticks_follow_everything_the_trend_draws():
+    days = [DAY + timedelta(days=i) for i in range(4)]
+    series = _series(days, [10, 12, 11, 13], "handled").with_columns(
+        pl.lit(200.0).alias("target")  # a target far above: the axis reaches it
+    )
+    assert charts.trend(series, catalog.HANDLED).layout.yaxis.dtick is None
+
+
+def test_the_day_grid_spans_the_period_half_a_day_either_side():
+    frame = pl.DataFrame(
+        {"row": [0, 0], "queue": ["Refills", "Refills"], "day": [DAY, DAY + timedelta(days=2)],
+         "value": [0.9, 0.7]}
+    )  # fmt: skip
+    figure = child_charts.grid(frame, catalog.SERVICE_LEVEL, "queue", unset="(none)")
+    noon = datetime(2026, 3, 9, 12), datetime(2026, 3, 12, 12)  # 10–12 March, padded
+    assert tuple(figure.layout.xaxis.range) == noon
