@@ -107,12 +107,20 @@ def coverage(before: Period, first: dict[str, date]) -> str:
     if all(day > before.end for day in first.values()):
         return ", which has no stored data: no changes are shown"
     absent = [FAMILY_WORDS[f] for f, day in late.items() if day > before.end]
-    partly = [f"{FAMILY_WORDS[f]} from {day:%d %b %Y} only" for f, day in late.items()
-              if day <= before.end]  # fmt: skip
-    parts = [*partly, *(f"no {word}" for word in absent)]
+    by_day: dict[date, list[str]] = {}
+    for family, day in late.items():
+        if day <= before.end:
+            by_day.setdefault(day, []).append(FAMILY_WORDS[family])
+    partly = [f"{_listed(words)} from {day:%d %b %Y} only" for day, words in by_day.items()]
+    parts = [*partly, *([f"no {_listed(absent)}"] if absent else [])]
     if not partly:
         return f", which has {' and '.join(parts)}: their changes are not shown"
     return (
         f", which has {' and '.join(parts)}: their totals are not compared, their rates are "
         "over the days with data"
     )
+
+
+def _listed(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)

@@ -53,5 +53,9 @@ def test_a_caption_says_how_much_of_the_comparison_period_has_data():
     assert coverage(february, both).startswith(
         ", which has contacts from 07 Feb 2026 only and no tickets:"
     )
+    same = {"contacts": date(2026, 2, 7), "surveys": date(2026, 2, 7)}
+    assert coverage(february, same).startswith(
+        ", which has contacts and survey answers from 07 Feb 2026 only: "
+    )
     nothing = {"contacts": date(2026, 3, 1), "tickets": date(2026, 3, 6)}
     assert coverage(february, nothing) == ", which has no stored data: no changes are shown"
