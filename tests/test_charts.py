@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from carepulse import charts, child_charts
+from carepulse import charts, child_charts, histograms
 from metrics import catalog
 
 DAY = date(2026, 3, 10)
@@ -61,7 +61,7 @@ def test_a_histogram_draws_each_bucket_as_wide_as_it_is():
          "share": [0.2, 0.3, 0.4, 0.1]}
     )  # fmt: skip
     team = agent.with_columns(pl.Series("share", [0.25, 0.25, 0.5, 0.0]))
-    figure = charts.distribution({"A001": agent, "Team": team}, title="Handle time", axis="m")
+    figure = histograms.distribution({"A001": agent, "Team": team}, title="Handle time", axis="m")
     bars, outline = figure.data
     assert list(bars.x) == [4, 5, 10] and list(bars.width) == [1, 1, 2]
     # % per minute: 20 % over 1 min, 30 % over 1 min, 40 % over 2 min.

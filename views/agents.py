@@ -6,11 +6,11 @@ import streamlit as st
 
 from carepulse import (
     breakdown,
-    charts,
     contact_list,
     filters,
     formatting,
     gate,
+    histograms,
     scorecard,
     selection,
     ui,
@@ -67,7 +67,8 @@ shares = {
     agent: scorecard.shares(ui.distribution(mine, "handle")),
     f"Team {team}": scorecard.shares(ui.distribution(f.restricted("team", [team]), "handle")),
 }
-right.plotly_chart(charts.distribution(shares, title="Handle time", axis="handle time (minutes)"))
+figure = histograms.distribution(shares, title="Handle time", axis="handle time (minutes)")
+right.plotly_chart(figure)
 
 st.subheader("What customers said about this agent")
 said = contact_list.comments(mine)
