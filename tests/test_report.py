@@ -320,6 +320,14 @@ def test_the_report_page_previews_every_page_and_offers_the_pdf(loaded):
     assert "09 Nov 2026 – 15 Nov 2026" in app.caption[0].value  # last week before 21 Nov
 
 
+def test_the_report_page_of_a_period_without_data_says_so_and_builds_nothing(loaded):
+    app = _report_page(period="custom", **{"from": "2027-04-01", "to": "2027-04-30"})
+    assert [i.value.split("\n")[0] for i in app.info] == [
+        "No contacts, survey answers or tickets in this period: nothing to report."
+    ]
+    assert not app.download_button and not app.image
+
+
 def test_the_report_page_without_a_browser_says_how_to_get_one(loaded, monkeypatch, tmp_path):
     monkeypatch.setenv("CAREPULSE_CHROMIUM", str(tmp_path / "no-such-chromium"))
     settings_module.get_settings.cache_clear()

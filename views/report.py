@@ -11,6 +11,14 @@ f = ui.filters()
 if not ui.has_data():
     ui.offer_sample()
 ui.period_caption(f)
+# Anything to report: contacts, bot sessions, answers, tickets created or still open.
+found = ui.kpis(f, keys=("offered", "aht", "containment", "response_rate", "tickets_created",
+                         "backlog"))  # fmt: skip
+if not (found["value"].fill_null(0).sum() or found["denominator"].fill_null(0).sum()):
+    ui.stop_with(
+        "No contacts, survey answers or tickets in this period: nothing to report.",
+        hint="Choose a period with data (the sidebar says how fresh each source is).",
+    )
 paper = st.segmented_control(
     "Paper", list(report.PAPERS), default="a4", format_func=report.PAPERS.get, key="paper"
 )
