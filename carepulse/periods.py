@@ -6,9 +6,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# Every preset counts back from the latest day with data (today, on a live feed): an export
+# that ends in March is not empty under "today" in December, so the labels say "latest day".
 PRESETS = {
-    "today": "Today",
-    "yesterday": "Yesterday",
+    "today": "Latest day",
+    "yesterday": "Day before latest",
     "last-7-days": "Last 7 days",
     "last-4-weeks": "Last 4 weeks",
     "this-month": "This month",

@@ -59,3 +59,11 @@ def test_a_caption_says_how_much_of_the_comparison_period_has_data():
     )
     nothing = {"contacts": date(2026, 3, 1), "tickets": date(2026, 3, 6)}
     assert coverage(february, nothing) == ", which has no stored data: no changes are shown"
+
+
+def test_the_day_presets_say_they_count_from_the_latest_day_with_data():
+    # On data that ends in March, "today" in December would promise what it cannot show.
+    from carepulse.periods import PRESETS
+
+    assert PRESETS["today"] == "Latest day" and PRESETS["yesterday"] == "Day before latest"
+    assert preset("today", date(2026, 3, 13)) == Period(date(2026, 3, 13), date(2026, 3, 13))
