@@ -203,6 +203,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings, engine = get_settings(), _engine()
     f = _selection(args, engine)
+    start, end, where = f.period.start, f.period.end, f.where_dict()
+    found = query.kpis(engine, settings, start=start, end=end, keys=query.SOMETHING, where=where)
+    if not query.anything(found):
+        raise CarePulseError(
+            f"no contacts, survey answers or tickets in {f.period.label()}: nothing to report",
+            hint="Choose a period with data; `carepulse runs` lists what is loaded.",
+        )
     document, pdf = report.build(engine, settings, f, paper=args.paper)
     args.out.write_bytes(pdf)
     if args.html:

@@ -361,3 +361,12 @@ def distribution(
             "count": [found.get(c) or 0.0 for c in histogram.columns(name)],
         }
     )
+
+
+# KPIs that are above zero when a period holds any contact, bot session, answer or ticket.
+SOMETHING = ("offered", "aht", "containment", "response_rate", "tickets_created", "backlog")
+
+
+def anything(rows: pl.DataFrame) -> bool:
+    """Whether KPI rows of SOMETHING show anything to report."""
+    return bool(rows["value"].fill_null(0).sum() or rows["denominator"].fill_null(0).sum())

@@ -328,6 +328,14 @@ def test_the_report_page_of_a_period_without_data_says_so_and_builds_nothing(loa
     assert not app.download_button and not app.image
 
 
+def test_the_report_command_refuses_a_period_without_data(loaded, capsys, tmp_path):
+    out = tmp_path / "april.pdf"
+    assert main(["report", "--from", "2027-04-01", "--to", "2027-04-30", "--out", str(out)]) != 0
+    said = capsys.readouterr().err
+    assert "no contacts, survey answers or tickets in 01 Apr 2027 – 30 Apr 2027" in said
+    assert not out.exists()
+
+
 def test_the_report_page_without_a_browser_says_how_to_get_one(loaded, monkeypatch, tmp_path):
     monkeypatch.setenv("CAREPULSE_CHROMIUM", str(tmp_path / "no-such-chromium"))
     settings_module.get_settings.cache_clear()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from carepulse import browser, gate, report, ui
+from carepulse import browser, gate, query, report, ui
 
 gate.admit("report")
 
@@ -11,10 +11,7 @@ f = ui.filters()
 if not ui.has_data():
     ui.offer_sample()
 ui.period_caption(f)
-# Anything to report: contacts, bot sessions, answers, tickets created or still open.
-found = ui.kpis(f, keys=("offered", "aht", "containment", "response_rate", "tickets_created",
-                         "backlog"))  # fmt: skip
-if not (found["value"].fill_null(0).sum() or found["denominator"].fill_null(0).sum()):
+if not query.anything(ui.kpis(f, keys=query.SOMETHING)):
     ui.stop_with(
         "No contacts, survey answers or tickets in this period: nothing to report.",
         hint="Choose a period with data (the sidebar says how fresh each source is).",
