@@ -25,7 +25,6 @@ from carepulse import (
     summaries,
 )
 from carepulse.filters import Filters, sidebar
-from carepulse.periods import Period
 from carepulse.sample import load_sample
 from carepulse.settings import get_settings
 from metrics import compare, rollup
@@ -167,20 +166,26 @@ def kpis(
     rows = _kpis(*args, shared=not before)
     if not before:
         return rows
-    return compare.without_partial_totals(rows, catalog().values(), partial(period.start))
+    late = partial(period.start, f.where)
+    return compare.without_partial_totals(rows, catalog().values(), late)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=4)
-def _first_days(url: str, timezone: str, data_version: str) -> dict[str, date]:
-    return query.first_days(engine(url), timezone)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _first_days(url: str, timezone: str, where: tuple, data_version: str) -> dict[str, date]:
+    return query.first_days(engine(url), timezone, dict(where))
 
 
-def partial(start: date, families: Sequence[str] | None = None) -> dict[str, date]:
-    """The families (of `families`, default all) whose stored data begins after `start`,
-    with their first day."""
+def first_days(where: tuple, families: Sequence[str] | None = None) -> dict[str, date]:
+    """The first stored day of each family (of `families`, default all) among the rows
+    `where` allows."""
     url = get_settings().database
-    first = _first_days(url, get_settings().timezone, version(url))
-    return {f: day for f, day in first.items() if day > start and f in (families or first)}
+    first = _first_days(url, get_settings().timezone, where, version(url))
+    return {f: day for f, day in first.items() if f in (families or first)}
+
+
+def partial(start: date, where: tuple, families: Sequence[str] | None = None) -> dict[str, date]:
+    """The families whose stored data (of the rows `where` allows) begins after `start`."""
+    return {f: day for f, day in first_days(where, families).items() if day > start}
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -235,16 +240,10 @@ def period_caption(f: Filters, families: Sequence[str] | None = None) -> None:
     default all, are the page's), in which zone."""
     text = f"**{f.period.label()}**"
     if f.before:
-        text += f" compared with {f.before.label()}{comparison_note(f.before, families)}"
+        note = periods.coverage(f.before, first_days(f.where, families))
+        text += f" compared with {f.before.label()}{note}"
     text += f" · times in {get_settings().timezone} · data through {f.anchor:%d %b %Y}"
     st.caption(text)
-
-
-def comparison_note(before: Period, families: Sequence[str] | None = None) -> str:
-    """'' when stored data covers the comparison period; else what it lacks, in words."""
-    url = get_settings().database
-    first = _first_days(url, get_settings().timezone, version(url))
-    return periods.coverage(before, {f: d for f, d in first.items() if f in (families or first)})
 
 
 def definitions() -> list[tuple[Kpi, str]]:

@@ -107,6 +107,13 @@ def test_a_comparison_period_before_or_across_the_first_stored_day_says_so(tmp_p
     # 6 March against 5 March: covered, nothing to say.
     app = run_app(period="custom", **{"from": "2024-03-06", "to": "2024-03-06"})
     assert _caption(app).split(" · ")[0].endswith("compared with Tue 05 Mar 2024")
+    # A queue whose calls begin on 6 March: for it, 5 March has no data.
+    call = contact("b6", queue="Billing", arrived_at="2024-03-06T11:00:00Z",
+                   answered_at="2024-03-06T11:00:20Z", ended_at="2024-03-06T11:05:20Z")  # fmt: skip
+    assert main(["ingest", str(write_csv(tmp_path / "billing.csv", [call]))]) == 0
+    st.cache_data.clear()  # the page's data version is cached for 30 s
+    app = run_app(period="custom", queue="Billing", **{"from": "2024-03-06", "to": "2024-03-06"})
+    assert "compared with Tue 05 Mar 2024, which has no stored data" in _caption(app)
 
 
 def test_a_day_with_little_to_judge_says_how_much_was_judged(tmp_path):

@@ -3,12 +3,12 @@ SQLite and PostgreSQL, after an ingest, an undo, a rebuild, and for a store made
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import sqlalchemy as sa
 
-from carepulse import bulk, rollups, storage, summaries
+from carepulse import bulk, query, rollups, storage, summaries
 from carepulse.access import EVERYTHING, Scope
 from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
@@ -105,3 +105,19 @@ def test_a_store_made_before_the_summaries_gets_them_once(engine, tmp_path):
             storage.rollup_state.c.name == "summaries"
         )
         assert connection.execute(flag).scalar_one() == summaries.VERSION
+
+
+def test_first_days_of_the_rows_a_selection_allows(engine, tmp_path):
+    calls = _calls(
+        tmp_path, "a.csv",
+        _call("c1", "2024-03-04T14:00", queue="Refills", team="Desk A"),
+        _call("c2", "2024-03-06T02:30", queue="Billing", team="Desk B"),  # 5 March in New York
+        _call("c3", "2024-03-07T10:00", queue="Billing", team="Desk A"),
+    )  # fmt: skip
+    ingest(calls, engine=engine, settings=get_settings(), source="canonical")
+    zone = get_settings().timezone
+    assert query.first_days(engine, zone) == {"contacts": date(2024, 3, 4)}
+    assert query.first_days(engine, zone, {"queue": ["Billing"]}) == {"contacts": date(2024, 3, 5)}
+    billing_a = {"queue": ["Billing"], "team": ["Desk A"]}
+    assert query.first_days(engine, zone, billing_a) == {"contacts": date(2024, 3, 7)}
+    assert query.first_days(engine, zone, {"queue": ["Nowhere"]}) == {}

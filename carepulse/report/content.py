@@ -93,7 +93,7 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
     """The report of selection `f` (its `where` is the scope of every figure)."""
     catalog = {k.key: k for k in query.chosen(settings)}
     versus = periods.COMPARISONS[f.compare].lower() if f.before else ""
-    first = query.first_days(engine, settings.timezone)
+    first = query.first_days(engine, settings.timezone, f.where_dict())
     late = {family: day for family, day in first.items() if f.before and day > f.before.start}
     centre, queues, daily = _figures(engine, settings, f, catalog, late)
     both = insights.with_scope(centre, queues, selection.scope(f))
