@@ -181,12 +181,10 @@ def first_days(
     rollup, a few rows a day; survey answers and tickets centre-wide, because their rollups
     hold about a row per answer or ticket, too many to scan for a selection that matches
     none (41 s for 10 M contact rows)."""
-    found = _days(engine, timezone, FAMILY_TABLES, last=False)
-    if where:
-        daily = {"contacts": rollup.DAILY_TABLE}
-        scoped = _days(engine, timezone, daily, last=False, where=where)
-        found = {f: scoped.get(f) if f == "contacts" else day for f, day in found.items()}
-    return {f: day for f, day in found.items() if day is not None}
+    contacts = {"contacts": rollup.DAILY_TABLE if where else FAMILY_TABLES["contacts"]}
+    others = {f: t for f, t in FAMILY_TABLES.items() if f != "contacts"}
+    found = _days(engine, timezone, contacts, last=False, where=where)
+    return found | _days(engine, timezone, others, last=False)
 
 
 def totals(
