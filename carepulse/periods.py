@@ -100,17 +100,23 @@ def comparison(period: Period, how: str, preset: str | None = None) -> Period | 
 FAMILY_WORDS = {"contacts": "contacts", "surveys": "survey answers", "tickets": "tickets"}
 
 
+def late(first: dict[str, date], start: date) -> dict[str, date]:
+    """The families (of `first`, each family's first stored day) whose data begins after
+    `start`: a period from `start` holds only part of theirs."""
+    return {family: day for family, day in first.items() if day > start}
+
+
 def coverage(before: Period, first: dict[str, date]) -> str:
     """How much of the comparison period the stored data covers, for a caption ('' when all
     of it): `first` is the first stored day of each family the page shows."""
-    late = {family: day for family, day in first.items() if day > before.start}
-    if not late:
+    late_ones = late(first, before.start)
+    if not late_ones:
         return ""
     if all(day > before.end for day in first.values()):
         return ", which has no stored data: no changes are shown"
-    absent = [FAMILY_WORDS[f] for f, day in late.items() if day > before.end]
+    absent = [FAMILY_WORDS[f] for f, day in late_ones.items() if day > before.end]
     by_day: dict[date, list[str]] = {}
-    for family, day in late.items():
+    for family, day in late_ones.items():
         if day <= before.end:
             by_day.setdefault(day, []).append(FAMILY_WORDS[family])
     partly = [f"{_listed(words)} from {day:%d %b %Y} only" for day, words in by_day.items()]

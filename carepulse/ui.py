@@ -185,7 +185,7 @@ def first_days(where: tuple, families: Sequence[str] | None = None) -> dict[str,
 
 def partial(start: date, where: tuple, families: Sequence[str] | None = None) -> dict[str, date]:
     """The families whose stored data (of the rows `where` allows) begins after `start`."""
-    return {f: day for f, day in first_days(where, families).items() if day > start}
+    return periods.late(first_days(where, families), start)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
