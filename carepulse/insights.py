@@ -46,7 +46,7 @@ def attention(
     the gap in the KPI's own unit, and as a share of the target (which ranks KPIs of
     different units against each other)."""
     both = with_scope(centre, queues, scope)
-    missed = both.filter(pl.col("status") == "missed", pl.col("denominator") >= small_sample)
+    missed = both.filter(judged(small_sample), pl.col("status") == "missed")
     gap = stats.divide(pl.col("value") - pl.col("target"), pl.col("target")).abs()
     missed = missed.with_columns(gap.alias("gap")).sort("gap", descending=True)
     return pl.DataFrame(
@@ -68,6 +68,13 @@ def attention(
 
 
 ATTENTION = ["KPI", "Where", "Value", "Target", "Off by", "Off by, of target", "n"]
+
+
+def judged(small_sample: int) -> pl.Expr:
+    """Whether a KPI row is judged against its target: met or missed, on at least
+    `small_sample` of n (fewer are shown, but not listed as needing attention)."""
+    enough = pl.col("denominator").fill_null(0) >= small_sample
+    return pl.col("status").is_in(["met", "missed"]) & enough
 
 
 def reading(kpi: Kpi, change: float | None) -> str:

@@ -25,9 +25,7 @@ st.subheader("Needs attention")
 queues = ui.kpis(f, by=("queue",), keys=HEADLINE)
 scope = selection.scope(f)
 attention = insights.attention(current, queues, catalog, ui.small_sample(), scope=scope)
-# Judged as the list above judges: a status, on at least the small-sample limit's n.
-enough = current["denominator"].fill_null(0) >= ui.small_sample()
-judged = int((current["status"].is_in(["met", "missed"]) & enough).sum())
+judged = current.filter(insights.judged(ui.small_sample())).height
 if not judged:
     st.info("No headline KPI has enough data in this period to judge it against its target.")
 elif attention.is_empty():
