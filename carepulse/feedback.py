@@ -35,7 +35,7 @@ def responses(
     """Commented responses counted in local days `start`..`end` (at their rated contact's
     arrival, else their own time, as the KPIs count them), with the contact's dimensions."""
     low, high = utc_range(start, end, settings.timezone)
-    own_time = sa.func.coalesce(SURVEYS.c.responded_at, SURVEYS.c.sent_at)
+    own_time = storage.survey_time(SURVEYS)
     rated = sa.select(CONTACTS.c.contact_id).where(
         CONTACTS.c.arrived_at >= low, CONTACTS.c.arrived_at < high
     )

@@ -110,7 +110,7 @@ def _commit(
         stage = stage_table(prefix + "rows", kind)
         change = rollups.touched(connection, stage, kind.name)
         merged = merge(connection, prefix + "rows", kind, run_id=summary.run_id)
-        summaries.recount(connection, kind.name, summaries.sources(connection, stage))
+        summaries.advance(connection, kind.name, stage, merged.added, merged.moved_back)
         copy_quarantine(connection, prefix + "quarantine")
         rollups.apply(connection, change, rollups.Thresholds.of(settings))
         summary.kind = kind.name

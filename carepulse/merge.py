@@ -18,6 +18,8 @@ class Merged:
     inserted: int
     updated: int
     duplicates: int  # identical to a stored row, or an older version of one
+    added: dict[str, int]  # new rows per source
+    moved_back: frozenset[str]  # sources where an update moved a stored row's time earlier
 
 
 def stage_table(name: str, kind: Kind) -> sa.Table:
@@ -73,19 +75,37 @@ def _upsert(
     connection.execute(statement)
 
 
+def _counts(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> list[sa.Row]:
+    """Per source: the staged rows, those replacing a stored row, and those moving its time
+    earlier; one primary-key lookup per staged row, however many rows are stored."""
+    fact = FACTS[kind.name]
+    time = kind.time_column
+
+    def flag(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        found = sa.select(sa.literal(1)).where(_matches(stage, fact, kind), *where).exists()
+        return sa.func.sum(sa.case((found, 1), else_=0))
+
+    counts = sa.select(
+        stage.c.source, sa.func.count(), flag(), flag(fact.c[time] > stage.c[time])
+    ).group_by(stage.c.source)
+    return list(connection.execute(counts))
+
+
 def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int) -> Merged:
     """Upsert the staged rows into the kind's fact table, inside the caller's transaction."""
     stage = stage_table(stage_name, kind)
-    fact = FACTS[kind.name]
     duplicates = _drop_superseded(connection, stage, kind)
     duplicates += _drop_unchanged(connection, stage, kind)
-    remaining = connection.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
-    existing = sa.select(sa.literal(1)).where(_matches(stage, fact, kind)).exists()
-    updated = connection.execute(
-        sa.select(sa.func.count()).select_from(stage).where(existing)
-    ).scalar_one()
+    counts = _counts(connection, stage, kind)
+    updated = sum(row[2] for row in counts)
     _upsert(connection, stage, kind, run_id, replaces=updated > 0)
-    return Merged(inserted=remaining - updated, updated=updated, duplicates=duplicates)
+    return Merged(
+        inserted=sum(row[1] - row[2] for row in counts),
+        updated=updated,
+        duplicates=duplicates,
+        added={row[0]: row[1] - row[2] for row in counts},
+        moved_back=frozenset(row[0] for row in counts if row[3]),
+    )
 
 
 def copy_quarantine(connection: sa.Connection, stage_name: str) -> int:

@@ -164,18 +164,22 @@ def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -
 
 
 def reroll_surveys(connection: sa.Connection, span: Span) -> None:
-    """Rebuild survey intervals in `span`: responses counted there by their contact or own time."""
+    """Rebuild survey intervals in `span`: responses counted there by their contact or own time.
+
+    Every response of the contacts rated or answered in the span is read, so the last rating
+    per contact wins across intervals; each condition is an indexed lookup (no table scans).
+    """
+    own = storage.survey_time(SURVEYS)
     rated = sa.select(CONTACTS.c.contact_id).where(_between(CONTACTS.c.arrived_at, span))
-    own_time = sa.func.coalesce(SURVEYS.c.responded_at, SURVEYS.c.sent_at)
-    counted = sa.or_(SURVEYS.c.contact_id.in_(rated), _between(own_time, span))
-    # Every response of those contacts, so the last rating per contact wins across intervals.
-    contact_ids = sa.select(SURVEYS.c.contact_id).where(counted)
-    responses = sa.select(SURVEYS).where(sa.or_(counted, SURVEYS.c.contact_id.in_(contact_ids)))
-    linked = sa.select(CONTACTS).where(
-        CONTACTS.c.contact_id.in_(responses.with_only_columns(SURVEYS.c.contact_id))
-    )
+    answered = sa.select(SURVEYS.c.contact_id).where(_between(own, span))
+    # A union, not OR: PostgreSQL scans the whole table for an IN list OR'd with a range.
+    found = sa.union(
+        sa.select(SURVEYS).where(SURVEYS.c.contact_id.in_(sa.union(rated, answered))),
+        sa.select(SURVEYS).where(_between(own, span)),
+    ).subquery()
+    linked = sa.select(CONTACTS).where(CONTACTS.c.contact_id.in_(sa.select(found.c.contact_id)))
     frame = rollup.roll_up_surveys(
-        _read(connection, responses, "survey_responses"),
+        _read(connection, sa.select(found), "survey_responses"),
         _read(connection, linked, "contacts"),
         span=span,
     ).collect()
@@ -270,23 +274,19 @@ def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touc
     if kind == "contacts":
         span = _versions(connection, stage, CONTACTS, "contact_id", lambda t: t.c.arrived_at)
         linked = SURVEYS.c.contact_id.in_(sa.select(stage.c.contact_id))
-        own = _min_max(connection, _survey_time(SURVEYS), linked)
+        own = _min_max(connection, storage.survey_time(SURVEYS), linked)
         return Touched(contacts=span, surveys=merge_spans(span, own))
     if kind == "survey_responses":
-        own = _versions(connection, stage, SURVEYS, "response_id", _survey_time)
+        own = _versions(connection, stage, SURVEYS, "response_id", storage.survey_time)
         ids = sa.select(stage.c.contact_id)
         rated = _min_max(connection, CONTACTS.c.arrived_at, CONTACTS.c.contact_id.in_(ids))
         # A new rating can displace an earlier one of the same contact (the last one wins).
-        siblings = _min_max(connection, _survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))
+        siblings = _min_max(connection, storage.survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))
         return Touched(surveys=merge_spans(own, rated, siblings))
     created = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.created_at)
     solved = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.solved_at)
     first = None if created is None else created[0]
     return Touched(tickets=merge_spans(created, solved), backlog_from=first)
-
-
-def _survey_time(table: sa.FromClause) -> sa.ColumnElement:
-    return sa.func.coalesce(table.c.responded_at, table.c.sent_at)
 
 
 def apply(connection: sa.Connection, change: Touched, limits: Thresholds) -> None:
@@ -305,7 +305,7 @@ def apply(connection: sa.Connection, change: Touched, limits: Thresholds) -> Non
 def everything(connection: sa.Connection) -> Touched:
     """Every stored fact, as a change (for a full rebuild)."""
     contacts = _min_max(connection, CONTACTS.c.arrived_at)
-    surveys = merge_spans(contacts, _min_max(connection, _survey_time(SURVEYS)))
+    surveys = merge_spans(contacts, _min_max(connection, storage.survey_time(SURVEYS)))
     created = _min_max(connection, TICKETS.c.created_at)
     tickets = merge_spans(created, _min_max(connection, TICKETS.c.solved_at))
     return Touched(contacts, surveys, tickets, None if created is None else created[0])

@@ -65,6 +65,38 @@ def recount(connection: sa.Connection, kind: str, sources: Iterable[str]) -> Non
             connection.execute(FRESHNESS.insert().values(**entry))
 
 
+def advance(
+    connection: sa.Connection,
+    kind: str,
+    stage: sa.TableClause,
+    added: dict[str, int],
+    moved_back: frozenset[str],
+) -> None:
+    """Freshness after an ingest, from the rows it wrote (`stage` after the merge): the new
+    latest is the later of the stored and the written one, the count grows by the rows added.
+    Its cost follows the file, not the store. A source without freshness yet, or whose latest
+    time may have fallen (an update moved a row earlier), is recounted."""
+    time = KINDS[kind].time_column
+    written = sa.select(stage.c.source, sa.func.max(stage.c[time]).label("latest"))
+    written = bulk.read(connection, written.group_by(stage.c.source), _SOURCE_TIMES).rows()
+    stored = sa.select(FRESHNESS.c.source, FRESHNESS.c.latest, FRESHNESS.c.records)
+    stored = bulk.read(connection, stored.where(FRESHNESS.c.kind == kind), _KNOWN)
+    known = {source: (latest, records) for source, latest, records in stored.rows()}
+    again = [s for s, _ in written if s in moved_back or s not in known]
+    for source, latest in written:
+        if source in again:
+            continue
+        before, records = known[source]
+        here = sa.and_(FRESHNESS.c.kind == kind, FRESHNESS.c.source == source)
+        values = {"latest": max(before, latest), "records": records + added.get(source, 0)}
+        connection.execute(FRESHNESS.update().where(here).values(**values))
+    recount(connection, kind, again)
+
+
+_SOURCE_TIMES = {"source": pl.String, "latest": TIMESTAMP}
+_KNOWN = {**_SOURCE_TIMES, "records": pl.Int64}
+
+
 def sources(connection: sa.Connection, rows: sa.FromClause) -> list[str]:
     """The sources that rows come from (staged or stored rows of one run)."""
     return list(connection.execute(sa.select(rows.c.source).distinct()).scalars())
@@ -140,5 +172,4 @@ def freshness(engine: Engine) -> pl.DataFrame:
     """The latest record time (UTC) and the number of records per kind and source."""
     ensure(engine)
     statement = sa.select(FRESHNESS).order_by(FRESHNESS.c.kind, FRESHNESS.c.source)
-    schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
-    return bulk.read(engine, statement, schema)
+    return bulk.read(engine, statement, {"kind": pl.String, **_KNOWN})

@@ -13,6 +13,7 @@ from carepulse.access import EVERYTHING, Scope
 from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
 from metrics.rollup import COARSE_TABLE as COARSE
+from metrics.schema import TIMESTAMP
 from tests.helpers import CONTACT_HEADERS, contact, write_csv
 
 HEADERS = [*CONTACT_HEADERS, "team", "segment"]
@@ -121,3 +122,41 @@ def test_first_days_of_the_rows_a_selection_allows(engine, tmp_path):
     billing_a = {"queue": ["Billing"], "team": ["Desk A"]}
     assert query.first_days(engine, zone, billing_a) == {"contacts": date(2024, 3, 7)}
     assert query.first_days(engine, zone, {"queue": ["Nowhere"]}) == {}
+
+
+def _scanned(engine) -> list[dict]:
+    """Each contact source's latest arrival and count, by a scan of the facts."""
+    facts = storage.FACTS["contacts"]
+    statement = sa.select(
+        sa.literal("contacts").label("kind"),
+        facts.c.source,
+        sa.func.max(facts.c.arrived_at).label("latest"),
+        sa.func.count().label("records"),
+    ).group_by(facts.c.source)
+    schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
+    return bulk.read(engine, statement.order_by(facts.c.source), schema).to_dicts()
+
+
+def test_an_ingest_advances_freshness_as_a_scan_would_count_it(engine, tmp_path):
+    """The ingest does not recount a known source: it adds what it wrote. An update that moves
+    the latest contact earlier lowers the latest time; a new source is counted."""
+    load = dict(engine=engine, settings=get_settings(), source="canonical")
+    old = "2024-03-04T12:00:00Z"
+    rows = [_call("c1", "2024-03-04T14:00", updated_at=old),
+            _call("c2", "2024-03-05T10:00", updated_at=old)]  # fmt: skip
+    ingest(_calls(tmp_path, "a.csv", *rows), **load)
+    moved = _call("c2", "2024-03-05T09:00", updated_at="2024-03-05T12:00:00Z")
+    again = _call("c1", "2024-03-04T14:00", updated_at=old)  # a duplicate: not counted twice
+    ingest(_calls(tmp_path, "b.csv", again, moved, _call("c3", "2024-03-04T16:00")), **load)
+    expected = [
+        {"kind": "contacts", "source": "canonical", "records": 3,
+         "latest": datetime(2024, 3, 5, 9, 0, tzinfo=UTC)},
+    ]  # fmt: skip
+    assert summaries.freshness(engine).to_dicts() == expected == _scanned(engine)
+
+    ingest(_calls(tmp_path, "c.csv", _call("c4", "2024-03-06T08:00")), **load)
+    ingest(_calls(tmp_path, "d.csv", _call("x1", "2024-03-01T08:00")), **load, source_name="b")
+    expected[0].update(records=4, latest=datetime(2024, 3, 6, 8, 0, tzinfo=UTC))
+    other = {"kind": "contacts", "source": "b", "records": 1,
+             "latest": datetime(2024, 3, 1, 8, 0, tzinfo=UTC)}  # fmt: skip
+    assert summaries.freshness(engine).to_dicts() == [other, *expected] == _scanned(engine)

@@ -1,0 +1,76 @@
+"""An ingest into a long history costs what its file holds, not what the store holds: every
+statement it runs finds fact rows through an index, never by reading a whole table or all of a
+source's rows. Checked on SQLite's query plans (PostgreSQL plans by table statistics, and
+scans small tables on purpose, so its plans on a test store say nothing about a large one)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from carepulse import storage
+from carepulse.ingest import ingest
+from carepulse.settings import get_settings
+from tests.helpers import contact, write_csv
+
+FACTS = tuple(storage.FACTS)
+
+
+def _call(contact_id: str, day: int, customer: str) -> dict:
+    at = f"2024-03-{day:02d}T14:00"
+    times = {"arrived_at": f"{at}:00Z", "answered_at": f"{at}:20Z", "ended_at": f"{at}:59Z"}
+    return contact(contact_id, customer_key=customer, **times)
+
+
+def _whole_reads(plan: list[str]) -> list[str]:
+    """The plan lines that read a fact table whole, or every row of one source."""
+    scans = [f"SCAN {t}" for t in FACTS]
+    by_source = [f"sqlite_autoindex_{t}_1 (source=?)" for t in FACTS]
+    return [line for line in plan if any(line.startswith(s) for s in scans)
+            or any(line.endswith(s) for s in by_source)]  # fmt: skip
+
+
+def _plans_of(engine: sa.Engine, run) -> dict[str, list[str]]:
+    """Run `run` and return the query plan of each statement it sends, taken as it is sent."""
+    plans: dict[str, list[str]] = {}
+
+    def explain(connection, cursor, statement, parameters, context, executemany):
+        if executemany or not statement.lstrip().upper().startswith(
+            ("SELECT", "INSERT", "DELETE", "UPDATE", "WITH")
+        ):
+            return
+        rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        plans[statement] = [row[3] for row in rows]
+
+    sa.event.listen(engine, "before_cursor_execute", explain)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", explain)
+    return plans
+
+
+def test_a_day_and_its_surveys_load_without_reading_the_history(tmp_path):
+    engine = storage.connect(f"sqlite:///{tmp_path / 'store.db'}")
+    storage.init(engine)
+    load = dict(engine=engine, settings=get_settings(), source="canonical")
+    history = [_call(f"c{day}", day, f"+1 555 010 {day:04d}") for day in range(1, 20)]
+    ingest(write_csv(tmp_path / "history.csv", history), **load)
+    header = "response_id,contact_id,sent_at,responded_at,csat\n"
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text(header + "r0,c2,2024-03-02T15:00:00Z,2024-03-02T16:00:00Z,4\n")
+    ingest(earlier, engine=engine, settings=get_settings())
+    surveys = tmp_path / "surveys.csv"
+    surveys.write_text(
+        header + "r1,c20,2024-03-20T15:00:00Z,2024-03-20T16:00:00Z,5\n"
+        "r2,c3,2024-03-03T15:00:00Z,2024-03-20T17:00:00Z,2\n"
+    )
+    day = [_call("c20", 20, "+1 555 010 0019"), _call("c21", 20, "+1 555 010 0077")]
+
+    def next_day() -> None:
+        ingest(write_csv(tmp_path / "day.csv", day), **load)
+        ingest(surveys, engine=engine, settings=get_settings())
+
+    plans = _plans_of(engine, next_day)
+    assert any("survey_responses" in s for s in plans)  # the listener saw the survey ingest
+    whole = {s: _whole_reads(p) for s, p in plans.items() if _whole_reads(p)}
+    assert whole == {}
