@@ -87,6 +87,21 @@ def ingest_carepulse(url: str, csv: str, mapping: str, work: str) -> dict[str, A
 
 
 @case
+def ingest_day(url: str, csv: str, mapping: str, work: str) -> dict[str, Any]:
+    """The next day's export into a stored history, as a dry run: everything but the commit,
+    so the store stays as it was for the next run."""
+    from carepulse import storage
+    from carepulse.ingest import ingest
+
+    engine = storage.connect(url)
+    storage.init(engine)  # indexes added since the store was made
+    options = dict(source="generic", mapping=Path(mapping), dry_run=True)
+    chosen = settings(url, work)
+    seconds, summary = timed(lambda: ingest(Path(csv), engine=engine, settings=chosen, **options))
+    return {"seconds": seconds, "rows": summary.accepted}
+
+
+@case
 def parse_floor(csv: str) -> dict[str, Any]:
     """polars.read_csv of the same file with an explicit schema."""
     seconds, frame = timed(lambda: pl.read_csv(csv, schema=schema()))

@@ -10,7 +10,9 @@ kept under the work folder and reused.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -111,7 +113,7 @@ def _site(folder: Path, index: int, rows: int) -> Path:
         )
     contacts.write_parquet(path.with_suffix(".partial"))
     path.with_suffix(".partial").rename(path)
-    print(f"  site {index}: {contacts.height:,} contacts", flush=True)
+    print(f"  site {index}: {contacts.height:,} contacts", file=sys.stderr, flush=True)
     return path
 
 
@@ -139,3 +141,41 @@ def prepare(folder: Path, rows: int, *, site_rows: int) -> dict[str, Path]:
     (partial / "mapping.toml").write_text(mapping_text())
     partial.rename(target)
     return paths
+
+
+def next_day(paths: dict[str, Path]) -> dict[str, Path]:
+    """Beside a size's files (cached): `week.csv`, its last seven full local days, and
+    `day.csv`, the last of them again two days later under new contact ids (the same agents
+    and callers): the next day's export, to load into a store of a week or of the whole year."""
+    folder = paths["csv"].parent
+    out = {"week": folder / "week.csv", "day": folder / "day.csv"}
+    if all(p.exists() for p in out.values()):
+        return out
+    contacts = pl.read_parquet(paths["parquet"])
+    local = pl.col("arrived_at").dt.convert_time_zone(TIMEZONE).dt.date()
+    last = contacts.select(local.max()).item() - dt.timedelta(days=1)  # the last may be cut
+    week = contacts.filter(local.is_between(last - dt.timedelta(days=6), last))
+    day = contacts.filter(local == last).with_columns(
+        *(pl.col(c) + dt.timedelta(days=2) for c in TIMES),
+        *((pl.lit("N-") + pl.col(c)).alias(c) for c in ("contact_id", "parent_contact_id")),
+    )
+    for name, frame in (("week", week), ("day", day)):
+        partial = out[name].with_suffix(".partial")
+        as_csv(frame).write_csv(partial)
+        partial.rename(out[name])
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """`python -m benchmarks.data FOLDER ROWS SITE_ROWS`: prepare the files, print their paths
+    (with the next day's) as JSON. The runner calls this in a child process: the kernel carries
+    a process's peak memory into the cases it starts, so the runner must stay small."""
+    folder, rows, site_rows = Path(argv[0]), int(argv[1]), int(argv[2])
+    paths = prepare(folder, rows, site_rows=site_rows)
+    paths |= next_day(paths)
+    print(json.dumps({name: str(path) for name, path in paths.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

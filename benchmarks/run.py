@@ -23,10 +23,10 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from benchmarks import data, figures, pdf
+from benchmarks import figures, pdf
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ingest", "rollup", "evaluate", "overview", "pdf")
+SECTIONS = ("ingest", "rollup", "evaluate", "overview", "pdf", "day")
 
 
 class Bench:
@@ -44,10 +44,14 @@ class Bench:
         return max(100, round(rows * self.args.scale))
 
     def files(self, rows: int) -> dict[str, Path]:
+        """The data files of `rows` contacts and of the next day, made in a child process (a
+        process's peak memory carries into the cases it starts: see `data.main`)."""
         started = time.perf_counter()
-        paths = data.prepare(self.work / "data", rows, site_rows=self.size(1_000_000))
+        made = [str(self.work / "data"), str(rows), str(self.size(1_000_000))]
+        command = [sys.executable, "-m", "benchmarks.data", *made]
+        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
         print(f"data: {rows:,} contacts ready ({time.perf_counter() - started:.0f} s)", flush=True)
-        return paths
+        return {k: Path(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
     def measure(
         self, case: str, arguments: Callable[[], dict[str, Any]], **labels: Any
@@ -131,9 +135,9 @@ def stores(bench: Bench, *, largest: bool) -> list[tuple[str, Callable[[str], st
     return found
 
 
-def keep_store(bench: Bench, url: str, rows: int) -> None:
+def keep_store(bench: Bench, url: str, name: str) -> None:
     """Keep the last SQLite store of our ingest for the evaluate and overview cases."""
-    kept = bench.work / "stores" / f"contacts-{rows}.db"
+    kept = bench.work / "stores" / f"{name}.db"
     kept.parent.mkdir(parents=True, exist_ok=True)
     source = Path(url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
@@ -143,14 +147,18 @@ def keep_store(bench: Bench, url: str, rows: int) -> None:
             shutil.move(source.with_name(source.name + suffix), target)
 
 
-def stored(bench: Bench, rows: int) -> str:
-    """The URL of the kept SQLite store of `rows` contacts, ingesting it when missing."""
-    kept = bench.work / "stores" / f"contacts-{rows}.db"
+def stored(bench: Bench, rows: int, *, week: bool = False) -> str:
+    """The URL of the kept SQLite store of `rows` contacts (`week`: of their last week's),
+    ingesting it when missing."""
+    name = f"week-{rows}" if week else f"contacts-{rows}"
+    kept = bench.work / "stores" / f"{name}.db"
     if not kept.exists():
         files = bench.files(rows)
+        if week:
+            files = {**files, "csv": files["week"]}
         url = sqlite_store(bench, "store")
         run_case("ingest_carepulse", ingest_arguments(bench, url, files))
-        keep_store(bench, url, rows)
+        keep_store(bench, url, name)
     return f"sqlite:///{kept}"
 
 
@@ -178,7 +186,7 @@ def bench_ingest(bench: Bench) -> None:
 
             bench.measure("ingest_carepulse", ours, store=store, **labels)
             if store == "sqlite" and last:
-                keep_store(bench, last["url"], rows)
+                keep_store(bench, last["url"], f"contacts-{rows}")
             bulk = lambda fresh=fresh, csv=csv: {"url": fresh("bulk"), "csv": csv}  # noqa: E731
             bench.measure("bulk_load", bulk, store=store, **labels)
             slow = lambda fresh=fresh, csv=csv: {"url": fresh("pandas"), "csv": csv}  # noqa: E731
@@ -223,6 +231,18 @@ def bench_pdf(bench: Bench) -> None:
     url, work = stored(bench, bench.size(10_000_000)), str(bench.work)
     labels = {"section": "pdf", "size": bench.size(10_000_000), "store": "sqlite"}
     bench.measure("pdf_report", lambda: {"url": url, "work": work}, **labels)
+
+
+def bench_day(bench: Bench) -> None:
+    """The next day's export into a store of the whole year and into one of its last week
+    (the same contacts a day, little history): what the history itself costs an ingest."""
+    rows = bench.size(10_000_000)
+    files = bench.files(rows)
+    day = {**files, "csv": files["day"]}
+    for history in ("week", "year"):
+        url = stored(bench, rows, week=history == "week")
+        labels = {"section": "day", "size": rows, "store": "sqlite", "history": history}
+        bench.measure("ingest_day", lambda url=url: ingest_arguments(bench, url, day), **labels)
 
 
 def clean_scratch(bench: Bench) -> None:
