@@ -223,19 +223,24 @@ def comments(
     """The latest survey comments counted in local days `start`..`end`, attributed as the
     rollups attribute them: the response's own queue, team, agent and channel, else its
     contact's."""
-    joined = SURVEYS.outerjoin(CONTACTS, SURVEYS.c.contact_id == CONTACTS.c.contact_id)
+    on = SURVEYS.c.contact_id == CONTACTS.c.contact_id
     known = all(column in CONTACTS.c for column in where)
     tests = [allowing(_attributed(c), allowed) for c, allowed in where.items()] if known else []
-    counted = sa.func.coalesce(CONTACTS.c.arrived_at, SURVEYS.c.responded_at, SURVEYS.c.sent_at)
     low, high = query.utc_range(start, end, settings.timezone)
-    statement = (
-        sa.select(SURVEYS.c.responded_at, *(SURVEYS.c[c] for c in SCORES), SURVEYS.c.comment)
-        .select_from(joined)
-        .where(SURVEYS.c.comment.is_not(None), counted >= low, counted < high, *tests)
-        .where(sa.true() if known else sa.false())
-        .order_by(SURVEYS.c.responded_at.desc())
-        .limit(limit)
+    columns = (SURVEYS.c.responded_at, *(SURVEYS.c[c] for c in SCORES), SURVEYS.c.comment)
+    chosen = sa.select(*columns).where(SURVEYS.c.comment.is_not(None), *tests)
+    chosen = chosen.where(sa.true() if known else sa.false())
+    # Counted at the rated contact's arrival, else at the response's own time: two halves that
+    # each find their rows by index (one condition over both read every response stored).
+    rated = chosen.select_from(SURVEYS.join(CONTACTS, on)).where(
+        CONTACTS.c.arrived_at >= low, CONTACTS.c.arrived_at < high
     )
+    own = storage.survey_time(SURVEYS)
+    alone = chosen.select_from(SURVEYS.outerjoin(CONTACTS, on)).where(
+        CONTACTS.c.contact_id.is_(None), own >= low, own < high
+    )
+    found = sa.union_all(rated, alone).subquery()
+    statement = sa.select(found).order_by(found.c.responded_at.desc()).limit(limit)
     return bulk.read(engine, statement, KINDS["survey_responses"].schema)
 
 

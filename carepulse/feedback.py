@@ -39,14 +39,14 @@ def responses(
     rated = sa.select(CONTACTS.c.contact_id).where(
         CONTACTS.c.arrived_at >= low, CONTACTS.c.arrived_at < high
     )
-    wanted = sa.select(SURVEYS).where(
-        SURVEYS.c.comment.is_not(None),
-        sa.or_(SURVEYS.c.contact_id.in_(rated), sa.and_(own_time >= low, own_time < high)),
-    )
-    linked = sa.select(CONTACTS).where(
-        CONTACTS.c.contact_id.in_(wanted.with_only_columns(SURVEYS.c.contact_id))
-    )
-    found = bulk.read(engine, wanted, KINDS["survey_responses"].schema)
+    commented = sa.select(SURVEYS).where(SURVEYS.c.comment.is_not(None))
+    # A union, not OR: each half finds its rows by index (an OR read every response stored).
+    wanted = sa.union(
+        commented.where(SURVEYS.c.contact_id.in_(rated)),
+        commented.where(own_time >= low, own_time < high),
+    ).subquery()
+    linked = sa.select(CONTACTS).where(CONTACTS.c.contact_id.in_(sa.select(wanted.c.contact_id)))
+    found = bulk.read(engine, sa.select(wanted), KINDS["survey_responses"].schema)
     contacts = bulk.read(engine, linked, KINDS["contacts"].schema)
     attributed = rollup.attribute_surveys(found.lazy(), contacts.lazy()).collect()
     counted = attributed.filter(

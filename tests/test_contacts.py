@@ -180,6 +180,28 @@ def test_comments_are_attributed_like_the_rollups(engine, tmp_path):
     assert said({"priority": ["high"]}) == []
 
 
+def test_comments_count_on_their_contacts_day_else_their_own(engine, tmp_path):
+    _load(engine, tmp_path)
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "response_id,contact_id,agent_id,sent_at,responded_at,csat,nps,comment\n"
+        # c6 arrived on 5 March: its answer given on the 4th counts on the 5th
+        "r5,c6,a1,2024-03-04T15:00:00Z,2024-03-04T19:00:00Z,1,0,About the next day\n"
+        # no stored contact: counted at the answer's own time
+        "r6,c99,a1,2024-03-04T15:00:00Z,2024-03-04T20:00:00Z,5,10,No call stored\n"
+        "r7,c98,a1,2024-03-05T15:00:00Z,2024-03-05T16:00:00Z,5,10,Next day alone\n"
+    )
+    ingest(more, engine=engine, settings=get_settings())
+
+    def said(day):
+        where = {"agent_id": ["a1"]}
+        found = contacts.comments(engine, get_settings(), start=day, end=day, where=where)
+        return list(found["comment"])
+
+    assert said(DAY) == ["No call stored", "Far too slow"]  # the latest answer first
+    assert said(date(2024, 3, 5)) == ["Next day alone", "About the next day"]
+
+
 def test_the_store_has_indexes_for_the_chain_lookups(engine):
     indexed = {
         (table, tuple(index["column_names"]))

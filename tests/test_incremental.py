@@ -1,13 +1,16 @@
-"""An ingest into a long history costs what its file holds, not what the store holds: every
-statement it runs finds fact rows through an index, never by reading a whole table or all of a
-source's rows. Checked on SQLite's query plans (PostgreSQL plans by table statistics, and
-scans small tables on purpose, so its plans on a test store say nothing about a large one)."""
+"""An ingest into a long history costs what its file holds, not what the store holds, and the
+survey comments a page lists cost what the period holds: every statement finds fact rows
+through an index, never by reading a whole table or all of a source's rows. Checked on
+SQLite's query plans (PostgreSQL plans by table statistics, and scans small tables on
+purpose, so its plans on a test store say nothing about a large one)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
-from carepulse import storage
+from carepulse import contacts, feedback, storage
 from carepulse.ingest import ingest
 from carepulse.settings import get_settings
 from tests.helpers import contact, write_csv
@@ -49,20 +52,29 @@ def _plans_of(engine: sa.Engine, run) -> dict[str, list[str]]:
     return plans
 
 
-def test_a_day_and_its_surveys_load_without_reading_the_history(tmp_path):
+HEADER = "response_id,contact_id,sent_at,responded_at,csat,comment\n"
+
+
+def _history(tmp_path) -> sa.Engine:
+    """A SQLite store of 19 days of calls and one survey answer."""
     engine = storage.connect(f"sqlite:///{tmp_path / 'store.db'}")
     storage.init(engine)
     load = dict(engine=engine, settings=get_settings(), source="canonical")
     history = [_call(f"c{day}", day, f"+1 555 010 {day:04d}") for day in range(1, 20)]
     ingest(write_csv(tmp_path / "history.csv", history), **load)
-    header = "response_id,contact_id,sent_at,responded_at,csat\n"
     earlier = tmp_path / "earlier.csv"
-    earlier.write_text(header + "r0,c2,2024-03-02T15:00:00Z,2024-03-02T16:00:00Z,4\n")
+    earlier.write_text(HEADER + "r0,c2,2024-03-02T15:00:00Z,2024-03-02T16:00:00Z,4,Quick\n")
     ingest(earlier, engine=engine, settings=get_settings())
+    return engine
+
+
+def test_a_day_and_its_surveys_load_without_reading_the_history(tmp_path):
+    engine = _history(tmp_path)
+    load = dict(engine=engine, settings=get_settings(), source="canonical")
     surveys = tmp_path / "surveys.csv"
     surveys.write_text(
-        header + "r1,c20,2024-03-20T15:00:00Z,2024-03-20T16:00:00Z,5\n"
-        "r2,c3,2024-03-03T15:00:00Z,2024-03-20T17:00:00Z,2\n"
+        HEADER + "r1,c20,2024-03-20T15:00:00Z,2024-03-20T16:00:00Z,5,\n"
+        "r2,c3,2024-03-03T15:00:00Z,2024-03-20T17:00:00Z,2,\n"
     )
     day = [_call("c20", 20, "+1 555 010 0019"), _call("c21", 20, "+1 555 010 0077")]
 
@@ -73,4 +85,16 @@ def test_a_day_and_its_surveys_load_without_reading_the_history(tmp_path):
     plans = _plans_of(engine, next_day)
     assert any("survey_responses" in s for s in plans)  # the listener saw the survey ingest
     whole = {s: _whole_reads(p) for s, p in plans.items() if _whole_reads(p)}
+    assert whole == {}
+
+
+def test_a_periods_comments_are_found_by_index(tmp_path):
+    engine = _history(tmp_path)
+    settings, day = get_settings(), date(2024, 3, 2)
+
+    def read() -> None:
+        assert contacts.comments(engine, settings, start=day, end=day, where={}).height == 1
+        assert feedback.responses(engine, settings, start=day, end=day).height == 1
+
+    whole = {s: _whole_reads(p) for s, p in _plans_of(engine, read).items() if _whole_reads(p)}
     assert whole == {}
