@@ -75,20 +75,23 @@ def _upsert(
     connection.execute(statement)
 
 
-def _counts(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> list[sa.Row]:
-    """Per source: the staged rows, those replacing a stored row, and those moving its time
-    earlier; one primary-key lookup per staged row, however many rows are stored."""
-    fact = FACTS[kind.name]
-    time = kind.time_column
+def _counts(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> dict[str, tuple]:
+    """Per source: the staged rows and those replacing a stored row (one primary-key lookup
+    per staged row, however many rows are stored)."""
+    stored = sa.select(sa.literal(1)).where(_matches(stage, FACTS[kind.name], kind)).exists()
+    replacing = sa.func.sum(sa.case((stored, 1), else_=0))
+    counts = sa.select(stage.c.source, sa.func.count(), replacing).group_by(stage.c.source)
+    return {source: (rows, replaced) for source, rows, replaced in connection.execute(counts)}
 
-    def flag(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        found = sa.select(sa.literal(1)).where(_matches(stage, fact, kind), *where).exists()
-        return sa.func.sum(sa.case((found, 1), else_=0))
 
-    counts = sa.select(
-        stage.c.source, sa.func.count(), flag(), flag(fact.c[time] > stage.c[time])
-    ).group_by(stage.c.source)
-    return list(connection.execute(counts))
+def _moved_back(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> frozenset[str]:
+    """The sources where a staged row moves a stored row's time earlier."""
+    fact, time = FACTS[kind.name], kind.time_column
+    earlier = sa.select(sa.literal(1)).where(
+        _matches(stage, fact, kind), fact.c[time] > stage.c[time]
+    )
+    found = sa.select(stage.c.source).where(earlier.exists()).distinct()
+    return frozenset(connection.execute(found).scalars())
 
 
 def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int) -> Merged:
@@ -97,14 +100,15 @@ def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int
     duplicates = _drop_superseded(connection, stage, kind)
     duplicates += _drop_unchanged(connection, stage, kind)
     counts = _counts(connection, stage, kind)
-    updated = sum(row[2] for row in counts)
+    updated = sum(replaced for _, replaced in counts.values())
+    moved_back = _moved_back(connection, stage, kind) if updated else frozenset()
     _upsert(connection, stage, kind, run_id, replaces=updated > 0)
     return Merged(
-        inserted=sum(row[1] - row[2] for row in counts),
+        inserted=sum(rows - replaced for rows, replaced in counts.values()),
         updated=updated,
         duplicates=duplicates,
-        added={row[0]: row[1] - row[2] for row in counts},
-        moved_back=frozenset(row[0] for row in counts if row[3]),
+        added={source: rows - replaced for source, (rows, replaced) in counts.items()},
+        moved_back=moved_back,
     )
 
 
