@@ -23,6 +23,7 @@ FORMATS = {
     Unit.COUNT: "localized",
 }
 CHART_ROWS = 25  # children drawn in the charts: the largest by contacts offered
+LABEL_ROOM = 24  # characters of a child's name that leave two charts room side by side
 TINT = "background-color: #fbe3d6"  # a light tint of the template's flag colour
 
 
@@ -169,7 +170,9 @@ def _charts(
         st.caption(f"The charts show the {CHART_ROWS} largest of {table.height}.")
     unset = drill.label(dim, None)
     values = kids.filter(pl.col("kpi") == chosen).join(rows, on=dim, nulls_equal=True)
-    left, right = st.columns(2)
+    # Side by side, unless long names (reasons) would squeeze both: then one above the other.
+    longest = max((len(drill.label(dim, v)) for v in rows[dim].to_list()), default=0)
+    left, right = st.columns(2) if longest <= LABEL_ROOM else (st.container(), st.container())
     height = max(300, 110 + 26 * rows.height)
     figure = child_charts.bars(values, catalog[chosen], dim, unset=unset, height=height)
     clicks = [
@@ -179,7 +182,10 @@ def _charts(
     daily = ui.kpis(f, by=(dim, "day"), keys=(chosen,))
     cells = daily.join(rows, on=dim, nulls_equal=True)
     if cells.height:
-        figure = child_charts.grid(cells, catalog[chosen], dim, unset=unset, height=height)
+        order = child_charts.worst_first(values, catalog[chosen])  # the bars' order
+        figure = child_charts.grid(
+            cells, catalog[chosen], dim, unset=unset, order=order, height=height
+        )
         clicks.append(
             right.plotly_chart(figure, on_select="rerun", selection_mode="points",
                                key=key(steps, "grid", dim, chosen), width="stretch")

@@ -17,13 +17,21 @@ def _labels(values: list[object], unset: str) -> list[str]:
     return [str(v) if v is not None else unset for v in values]
 
 
+def worst_first(frame: pl.DataFrame, kpi: Kpi) -> list[int]:
+    """The children's `row`s, the worst value first (ties in `row` order), those without a
+    value last: the order both charts list them in, top to bottom."""
+    lower = kpi.better.value == "lower"
+    return frame.sort(["value", "row"], descending=[lower, False], nulls_last=True)["row"].to_list()
+
+
 def bars(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int = 360) -> go.Figure:
     """One KPI per child as horizontal bars (the worst at the top), the target dashed; bars
     that miss target are orange, hatched and say so. `customdata` carries the frame's `row`."""
     factor, title, ticks = scale(kpi.unit, frame["value"])
     frame = frame.filter(pl.col("value").is_not_null())
-    # Plotly draws the first bar at the bottom: the best first puts the worst on top.
-    frame = frame.sort("value", descending=kpi.better.value != "lower")
+    # Plotly draws the first bar at the bottom: the worst last puts it on top.
+    bottom_up = {row: i for i, row in enumerate(reversed(worst_first(frame, kpi)))}
+    frame = frame.sort(pl.col("row").replace_strict(bottom_up, return_dtype=pl.Int64))
     missed = (frame["status"] == "missed").to_list()
     texts = [formatting.value(v, kpi.unit) for v in frame["value"].to_list()]
     figure = go.Figure(
@@ -57,12 +65,22 @@ def bars(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
     return figure
 
 
-def grid(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int = 360) -> go.Figure:
-    """A KPI per child (rows, in the frame's `row` order) and day (columns). Plotly reports no
-    clicks on heatmap cells, so an invisible square marker on each cell carries the click
-    (`customdata`: the child's `row`)."""
+def grid(
+    frame: pl.DataFrame,
+    kpi: Kpi,
+    column: str,
+    *,
+    unset: str,
+    order: list[int] | None = None,
+    height: int = 360,
+) -> go.Figure:
+    """A KPI per child (rows, top to bottom in `order` of their `row`, else in `row` order;
+    any not in it last) and day (columns). Plotly reports no clicks on heatmap cells, so an
+    invisible square marker on each cell carries the click (`customdata`: the child's `row`)."""
     factor, title, ticks = scale(kpi.unit, frame["value"])
-    children = frame.select("row", column).unique().sort("row")
+    place = {row: i for i, row in enumerate(order or [])}
+    rank = pl.col("row").replace_strict(place, default=None, return_dtype=pl.Int64)
+    children = frame.select("row", column).unique().sort(rank, "row", nulls_last=True)
     rows, names = children["row"].to_list(), _labels(children[column].to_list(), unset)
     # every day from the first to the last, so a day without contacts stays an empty column
     days = pl.date_range(frame["day"].min(), frame["day"].max(), eager=True).to_list()

@@ -87,3 +87,23 @@ def test_the_day_grid_spans_the_period_half_a_day_either_side():
     figure = child_charts.grid(frame, catalog.SERVICE_LEVEL, "queue", unset="(none)")
     noon = datetime(2026, 3, 9, 12), datetime(2026, 3, 12, 12)  # 10–12 March, padded
     assert tuple(figure.layout.xaxis.range) == noon
+
+
+def test_the_bars_and_the_day_grid_list_children_in_one_order_the_worst_on_top():
+    names = ["Refills", "Billing", "Triage", "Quiet"]
+    period = pl.DataFrame(
+        {"row": [0, 1, 2, 3], "queue": names, "value": [0.9, 0.6, 0.75, None],
+         "status": ["met", "missed", "missed", None], "target": [0.8] * 4},
+    )  # fmt: skip
+    kpi = catalog.SERVICE_LEVEL  # higher is better: the lowest is the worst
+    assert child_charts.worst_first(period, kpi) == [1, 2, 0, 3]
+    bars = child_charts.bars(period, kpi, "queue", unset="(none)")
+    assert list(bars.data[0].y) == ["Refills", "Triage", "Billing"]  # Plotly stacks bottom-up
+    days = pl.DataFrame({"row": [0, 1, 2, 3], "queue": names, "day": [DAY] * 4,
+                         "value": [0.9, 0.6, 0.75, None]})  # fmt: skip
+    order = child_charts.worst_first(period, kpi)
+    grid = child_charts.grid(days, kpi, "queue", unset="(none)", order=order)
+    assert list(grid.data[0].y) == ["Billing", "Triage", "Refills", "Quiet"]  # top down
+    assert grid.layout.yaxis.autorange == "reversed"
+    aht = period.with_columns(pl.Series("value", [300.0, 200.0, 250.0, None]))
+    assert child_charts.worst_first(aht, catalog.AHT) == [0, 2, 1, 3]  # the longest first
