@@ -96,6 +96,12 @@ def comparison(period: Period, how: str, preset: str | None = None) -> Period | 
     return None
 
 
+def lengths(period: Period, before: Period) -> str:
+    """'28 days against 31' when the comparison period is not as long as the period (a month
+    against the month before): totals differ by length too. '' when they are as long."""
+    return "" if before.days == period.days else f"{before.days} days against {period.days}"
+
+
 # How a caption names each KPI family's stored data.
 FAMILY_WORDS = {"contacts": "contacts", "surveys": "survey answers", "tickets": "tickets"}
 

@@ -241,7 +241,8 @@ def period_caption(f: Filters, families: Sequence[str] | None = None) -> None:
     text = f"**{f.period.label()}**"
     if f.before:
         note = periods.coverage(f.before, first_days(f.where, families))
-        text += f" compared with {f.before.label()}{note}"
+        longer = periods.lengths(f.period, f.before)
+        text += f" compared with {f.before.label()}{f' ({longer})' if longer else ''}{note}"
     text += f" · times in {get_settings().timezone} · data through {f.anchor:%d %b %Y}"
     st.caption(text)
 

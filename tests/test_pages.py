@@ -93,6 +93,13 @@ def test_a_link_whose_dates_are_the_wrong_way_round_shows_the_days_between_them(
     assert "**04 Mar 2024 – 05 Mar 2024** compared with 02 Mar 2024 – 03 Mar 2024" in _caption(app)
 
 
+def test_a_month_compared_with_a_longer_one_says_how_long_each_is(tmp_path):
+    _three_days_of_calls(tmp_path)  # the latest day: 6 March 2024, so last month is February
+    caption = _caption(run_app(period="last-month"))
+    expected = "**01 Feb 2024 – 29 Feb 2024** compared with 01 Jan 2024 – 31 Jan 2024 (31 days"
+    assert f"{expected} against 29), which has no stored data" in caption
+
+
 def test_a_comparison_period_before_or_across_the_first_stored_day_says_so(tmp_path):
     _three_days_of_calls(tmp_path)
     # 5–6 March against 3–4 March, which has data from 4 March only.

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from carepulse.periods import Period, comparison, coverage, preset
+from carepulse.periods import Period, comparison, coverage, lengths, preset
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,10 @@ def test_the_day_presets_say_they_count_from_the_latest_day_with_data():
 
     assert PRESETS["today"] == "Latest day" and PRESETS["yesterday"] == "Day before latest"
     assert preset("today", date(2026, 3, 13)) == Period(date(2026, 3, 13), date(2026, 3, 13))
+
+
+def test_a_comparison_of_another_length_says_how_long_each_is():
+    march = preset("last-month", date(2026, 4, 2))
+    february = comparison(march, "previous", "last-month")
+    assert lengths(march, february) == "28 days against 31"
+    assert lengths(march, comparison(march, "previous")) == ""  # 31 days before: as long

@@ -366,3 +366,14 @@ def test_a_comparison_period_partly_before_the_data_compares_rates_not_totals(lo
     assert tickets["Tickets created"] == formatting.DASH
     headline = {row[0].text: row[4].text for row in built.headline.rows}
     assert headline["Service level"] != formatting.DASH  # a ratio: still compared
+
+
+def test_the_cover_says_when_the_comparison_period_is_shorter(loaded):
+    settings = settings_module.get_settings()
+    engine = storage.connect(settings.database)
+    year = query.first_days(engine, settings.timezone)["contacts"].year
+    march = selection.choose("last-month", date(year, 4, 2))  # compared with February
+    built = content.gather(engine, settings, march)
+    february = (date(year, 3, 1) - date(year, 2, 1)).days  # 28, or 29 in a leap year
+    assert f"(previous period; {february} days against 31)" in built.comparison
+    assert all("days against" not in line for line in built.summary)

@@ -89,6 +89,14 @@ def voice_extras(engine: Engine, settings: Settings, f: Filters) -> list[Table]:
     ]
 
 
+def _comparison(f: Filters, versus: str, first: dict[str, date]) -> str:
+    """The comparison period as the cover names it: its days, how it was chosen, its length
+    where that differs, and how much of it has data."""
+    longer = periods.lengths(f.period, f.before)
+    how = f"{versus}; {longer}" if longer else versus
+    return f"{f.before.label()} ({how}){periods.coverage(f.before, first)}"
+
+
 def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "") -> Report:
     """The report of selection `f` (its `where` is the scope of every figure)."""
     catalog = {k.key: k for k in query.chosen(settings)}
@@ -101,9 +109,7 @@ def gather(engine: Engine, settings: Settings, f: Filters, *, dashboard: str = "
     return Report(
         centre=settings.centre_name,
         period=_period(f),
-        comparison=f"{f.before.label()} ({versus}){periods.coverage(f.before, first)}"
-        if f.before
-        else "none",
+        comparison=_comparison(f, versus, first) if f.before else "none",
         filters=selection.describe(f),
         timezone=settings.timezone,
         link=selection.link(dashboard or settings.dashboard_url, f),
