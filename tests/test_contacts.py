@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from datetime import date
 
 import polars as pl
@@ -203,11 +204,13 @@ def test_comments_count_on_their_contacts_day_else_their_own(engine, tmp_path):
 
 
 def test_the_store_has_indexes_for_the_chain_lookups(engine):
-    indexed = {
-        (table, tuple(index["column_names"]))
-        for table in ("contacts", "survey_responses", "tickets")
-        for index in sa.inspect(engine).get_indexes(table)
-    }
+    with warnings.catch_warnings():  # SQLite's reflection skips the index on an expression,
+        warnings.simplefilter("ignore", sa.exc.SAWarning)  # which test_incremental sees used
+        indexed = {
+            (table, tuple(index["column_names"]))
+            for table in ("contacts", "survey_responses", "tickets")
+            for index in sa.inspect(engine).get_indexes(table)
+        }
     for table, columns in storage.LOOKUPS.items():
         for column in columns:
             assert (table, (column,)) in indexed
