@@ -85,11 +85,12 @@ def _counts(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> dic
 
 
 def _moved_back(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> frozenset[str]:
-    """The sources where a staged row moves a stored row's time earlier."""
+    """The sources where a staged row moves a stored row's time earlier, or takes it away
+    (a survey's `sent_at` may be empty)."""
     fact, time = FACTS[kind.name], kind.time_column
-    earlier = sa.select(sa.literal(1)).where(
-        _matches(stage, fact, kind), fact.c[time] > stage.c[time]
-    )
+    moved = fact.c[time] > stage.c[time]
+    removed = sa.and_(stage.c[time].is_(None), fact.c[time].is_not(None))
+    earlier = sa.select(sa.literal(1)).where(_matches(stage, fact, kind), sa.or_(moved, removed))
     found = sa.select(stage.c.source).where(earlier.exists()).distinct()
     return frozenset(connection.execute(found).scalars())
 

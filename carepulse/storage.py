@@ -246,10 +246,23 @@ def init(engine: Engine) -> None:
     with engine.begin() as connection:
         metadata.create_all(connection)
         _add_missing_columns(connection)
+        present = _index_names(connection)
         for table in metadata.sorted_tables:  # indexes added since a table was created
-            for index in table.indexes:  # (reflection cannot see an expression's index)
-                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+            for index in table.indexes:
+                if index.name not in present:
+                    index.create(connection)
     recover(engine)
+
+
+def _index_names(connection: sa.Connection) -> set[str]:
+    """The names of the store's indexes, read from the catalog: reflection skips an index on
+    an expression, and PostgreSQL's CREATE INDEX IF NOT EXISTS locks the table even when the
+    index exists, so every start would wait for a running ingest (and could deadlock it)."""
+    if connection.dialect.name == "postgresql":
+        names = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        names = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    return set(connection.execute(sa.text(names)).scalars())
 
 
 def _stage_run(table: str) -> int | None:

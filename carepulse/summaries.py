@@ -59,7 +59,8 @@ def recount(connection: sa.Connection, kind: str, sources: Iterable[str]) -> Non
         # `source = ?` the planners took the primary key and read every row of the source
         # (2.2 s at 10 M on SQLite); the count reads the key alone (0.3 s).
         unkeyed = sa.func.coalesce(table.c.source, "") == source
-        newest = sa.select(time).where(unkeyed).order_by(time.desc()).limit(1)
+        newest = sa.select(time).where(unkeyed, time.is_not(None))  # (a survey's may be)
+        newest = newest.order_by(time.desc()).limit(1)
         latest = connection.execute(newest).scalar()
         mine = table.c.source == source
         records = connection.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
@@ -93,7 +94,8 @@ def advance(
             continue
         before, records = known[source]
         here = sa.and_(FRESHNESS.c.kind == kind, FRESHNESS.c.source == source)
-        values = {"latest": max(before, latest), "records": records + added.get(source, 0)}
+        known_times = [t for t in (before, latest) if t is not None]  # sent_at may be empty
+        values = {"latest": max(known_times, default=None), "records": records + added[source]}
         connection.execute(FRESHNESS.update().where(here).values(**values))
     recount(connection, kind, again)
 

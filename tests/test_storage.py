@@ -113,3 +113,23 @@ def test_a_postgresql_server_in_another_zone_reads_old_times_back(postgres_url):
         with admin.connect() as connection:
             connection.exec_driver_sql(f'ALTER DATABASE "{name}" RESET timezone')
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_start_takes_no_table_lock_an_ingest_would_wait_on(postgres_url):
+    # Every start and CLI command runs `init`. With its indexes in place it must lock no
+    # table: waiting for an ingest's write would stall the app, and taking the tables one by
+    # one while the ingest takes them in another order deadlocks it. A lock wait fails here
+    # after a second instead of waiting.
+    engine = storage.connect(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    storage.init(engine)
+    impatient = storage.connect(postgres_url)
+    set_timeout = "SET lock_timeout = '1s'"
+    sa.event.listen(impatient, "connect", lambda dbapi, _: dbapi.cursor().execute(set_timeout))
+    with engine.begin() as writing:  # what an ingest's merge holds until it commits
+        writing.execute(sa.text("LOCK TABLE contacts IN ROW EXCLUSIVE MODE"))
+        storage.init(impatient)
+    impatient.dispose()
+    engine.dispose()

@@ -160,3 +160,44 @@ def test_an_ingest_advances_freshness_as_a_scan_would_count_it(engine, tmp_path)
     other = {"kind": "contacts", "source": "b", "records": 1,
              "latest": datetime(2024, 3, 1, 8, 0, tzinfo=UTC)}  # fmt: skip
     assert summaries.freshness(engine).to_dicts() == [other, *expected] == _scanned(engine)
+
+
+def _survey_scan(engine) -> list[dict]:
+    """Each survey source's latest `sent_at` and count, by a scan of the facts."""
+    facts = storage.FACTS["survey_responses"]
+    statement = sa.select(
+        sa.literal("survey_responses").label("kind"),
+        facts.c.source,
+        sa.func.max(facts.c.sent_at).label("latest"),
+        sa.func.count().label("records"),
+    ).group_by(facts.c.source)
+    schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
+    return bulk.read(engine, statement, schema).to_dicts()
+
+
+def test_survey_freshness_with_answers_that_name_no_send_time(engine, tmp_path):
+    """A response may have no `sent_at` (its time is when it was answered): freshness skips
+    the empty times as a scan's max() does, and an update that empties the latest one lowers
+    the latest."""
+    header = "response_id,contact_id,sent_at,responded_at,csat,updated_at\n"
+
+    def load(name: str, *lines: str) -> None:
+        (tmp_path / name).write_text(header + "".join(f"{line}\n" for line in lines))
+        run = ingest(tmp_path / name, engine=engine, settings=get_settings())
+        assert run.status == "committed", run.error
+
+    def fresh() -> list[dict]:
+        return summaries.freshness(engine).filter(kind="survey_responses").to_dicts()
+
+    load("a.csv", "r0,c0,,2024-03-01T09:00:00Z,4,2024-03-01T09:00:00Z")
+    assert fresh() == _survey_scan(engine) and fresh()[0]["latest"] is None
+    old = "2024-03-05T12:00:00Z"
+    load("b.csv", f"r1,c1,2024-03-05T09:00:00Z,,5,{old}", f"r2,c2,2024-03-01T09:00:00Z,,3,{old}",
+         "r3,c3,,2024-03-06T09:00:00Z,2,")  # fmt: skip
+    assert fresh()[0]["latest"] == datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
+    assert fresh() == _survey_scan(engine)
+    emptied = "r1,c1,,2024-03-05T10:00:00Z,5,2024-03-05T13:00:00Z"  # sent_at taken away
+    load("c.csv", emptied, "r4,c4,2024-03-02T09:00:00Z,,4,")
+    assert fresh()[0]["latest"] == datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
+    assert fresh()[0]["records"] == 5
+    assert fresh() == _survey_scan(engine)
