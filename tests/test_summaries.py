@@ -13,7 +13,7 @@ from carepulse.access import EVERYTHING, Scope
 from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
 from metrics.rollup import COARSE_TABLE as COARSE
-from metrics.schema import TIMESTAMP
+from metrics.schema import KINDS, TIMESTAMP
 from tests.helpers import CONTACT_HEADERS, contact, write_csv
 
 HEADERS = [*CONTACT_HEADERS, "team", "segment"]
@@ -124,13 +124,13 @@ def test_first_days_of_the_rows_a_selection_allows(engine, tmp_path):
     assert query.first_days(engine, zone, {"queue": ["Nowhere"]}) == {}
 
 
-def _scanned(engine) -> list[dict]:
-    """Each contact source's latest arrival and count, by a scan of the facts."""
-    facts = storage.FACTS["contacts"]
+def _scanned(engine, kind: str = "contacts") -> list[dict]:
+    """Each source's latest record time and count of a kind, by a scan of the facts."""
+    facts, time = storage.FACTS[kind], KINDS[kind].time_column
     statement = sa.select(
-        sa.literal("contacts").label("kind"),
+        sa.literal(kind).label("kind"),
         facts.c.source,
-        sa.func.max(facts.c.arrived_at).label("latest"),
+        sa.func.max(facts.c[time]).label("latest"),
         sa.func.count().label("records"),
     ).group_by(facts.c.source)
     schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
@@ -162,19 +162,6 @@ def test_an_ingest_advances_freshness_as_a_scan_would_count_it(engine, tmp_path)
     assert summaries.freshness(engine).to_dicts() == [other, *expected] == _scanned(engine)
 
 
-def _survey_scan(engine) -> list[dict]:
-    """Each survey source's latest `sent_at` and count, by a scan of the facts."""
-    facts = storage.FACTS["survey_responses"]
-    statement = sa.select(
-        sa.literal("survey_responses").label("kind"),
-        facts.c.source,
-        sa.func.max(facts.c.sent_at).label("latest"),
-        sa.func.count().label("records"),
-    ).group_by(facts.c.source)
-    schema = {"kind": pl.String, "source": pl.String, "latest": TIMESTAMP, "records": pl.Int64}
-    return bulk.read(engine, statement, schema).to_dicts()
-
-
 def test_survey_freshness_with_answers_that_name_no_send_time(engine, tmp_path):
     """A response may have no `sent_at` (its time is when it was answered): freshness skips
     the empty times as a scan's max() does, and an update that empties the latest one lowers
@@ -190,14 +177,14 @@ def test_survey_freshness_with_answers_that_name_no_send_time(engine, tmp_path):
         return summaries.freshness(engine).filter(kind="survey_responses").to_dicts()
 
     load("a.csv", "r0,c0,,2024-03-01T09:00:00Z,4,2024-03-01T09:00:00Z")
-    assert fresh() == _survey_scan(engine) and fresh()[0]["latest"] is None
+    assert fresh() == _scanned(engine, "survey_responses") and fresh()[0]["latest"] is None
     old = "2024-03-05T12:00:00Z"
     load("b.csv", f"r1,c1,2024-03-05T09:00:00Z,,5,{old}", f"r2,c2,2024-03-01T09:00:00Z,,3,{old}",
          "r3,c3,,2024-03-06T09:00:00Z,2,")  # fmt: skip
     assert fresh()[0]["latest"] == datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
-    assert fresh() == _survey_scan(engine)
+    assert fresh() == _scanned(engine, "survey_responses")
     emptied = "r1,c1,,2024-03-05T10:00:00Z,5,2024-03-05T13:00:00Z"  # sent_at taken away
     load("c.csv", emptied, "r4,c4,2024-03-02T09:00:00Z,,4,")
     assert fresh()[0]["latest"] == datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
     assert fresh()[0]["records"] == 5
-    assert fresh() == _survey_scan(engine)
+    assert fresh() == _scanned(engine, "survey_responses")
