@@ -221,7 +221,7 @@ def test_the_pdf_of_the_sample_centre(loaded, tmp_path, capsys):
     # The cover: centre, period (October 2026, the last full month before 21 Nov), comparison.
     assert "CarePulse patient services" in text
     assert "01 Oct 2026 – 31 Oct 2026 (last month)" in text
-    assert "01 Sep 2026 – 30 Sep 2026 (previous period)" in text  # the month before
+    assert "01 Sep 2026 – 30 Sep 2026 (previous period; 30 days against 31)" in text
     assert "period=last-month&compare=previous" in text
 
     # Headline figures equal `carepulse kpis` for the same options.
