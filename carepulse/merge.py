@@ -15,11 +15,14 @@ from metrics.schema import Kind
 class Merged:
     """What the merge did with the staged rows."""
 
-    inserted: int
     updated: int
     duplicates: int  # identical to a stored row, or an older version of one
     added: dict[str, int]  # new rows per source
     moved_back: frozenset[str]  # sources where an update moved a stored row's time earlier
+
+    @property
+    def inserted(self) -> int:
+        return sum(self.added.values())
 
 
 def stage_table(name: str, kind: Kind) -> sa.Table:
@@ -29,6 +32,13 @@ def stage_table(name: str, kind: Kind) -> sa.Table:
 
 def _matches(stage: sa.TableClause, fact: sa.Table, kind: Kind) -> sa.ColumnElement[bool]:
     return sa.and_(*(stage.c[c] == fact.c[c] for c in kind.natural_key))
+
+
+def _stored(stage: sa.TableClause, kind: Kind, *where: sa.ColumnElement[bool]) -> sa.Exists:
+    """Whether a stored row has the staged row's key (and meets `where`): one primary-key
+    lookup per staged row, however many rows are stored."""
+    fact = FACTS[kind.name]
+    return sa.select(sa.literal(1)).where(_matches(stage, fact, kind), *where).exists()
 
 
 def _drop_superseded(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> int:
@@ -50,8 +60,8 @@ def _drop_unchanged(connection: sa.Connection, stage: sa.TableClause, kind: Kind
     fact = FACTS[kind.name]
     same = sa.and_(*(stage.c[c].is_not_distinct_from(fact.c[c]) for c in kind.columns))
     older = stage.c.updated_at < fact.c.updated_at
-    stored = sa.select(sa.literal(1)).where(_matches(stage, fact, kind), sa.or_(same, older))
-    return connection.execute(sa.delete(stage).where(stored.exists())).rowcount
+    unchanged = _stored(stage, kind, sa.or_(same, older))
+    return connection.execute(sa.delete(stage).where(unchanged)).rowcount
 
 
 def _upsert(
@@ -76,10 +86,8 @@ def _upsert(
 
 
 def _counts(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> dict[str, tuple]:
-    """Per source: the staged rows and those replacing a stored row (one primary-key lookup
-    per staged row, however many rows are stored)."""
-    stored = sa.select(sa.literal(1)).where(_matches(stage, FACTS[kind.name], kind)).exists()
-    replacing = sa.func.sum(sa.case((stored, 1), else_=0))
+    """Per source: the staged rows and those replacing a stored row."""
+    replacing = sa.func.sum(sa.case((_stored(stage, kind), 1), else_=0))
     counts = sa.select(stage.c.source, sa.func.count(), replacing).group_by(stage.c.source)
     return {source: (rows, replaced) for source, rows, replaced in connection.execute(counts)}
 
@@ -90,8 +98,8 @@ def _moved_back(connection: sa.Connection, stage: sa.TableClause, kind: Kind) ->
     fact, time = FACTS[kind.name], kind.time_column
     moved = fact.c[time] > stage.c[time]
     removed = sa.and_(stage.c[time].is_(None), fact.c[time].is_not(None))
-    earlier = sa.select(sa.literal(1)).where(_matches(stage, fact, kind), sa.or_(moved, removed))
-    found = sa.select(stage.c.source).where(earlier.exists()).distinct()
+    found = sa.select(stage.c.source).where(_stored(stage, kind, sa.or_(moved, removed)))
+    found = found.distinct()
     return frozenset(connection.execute(found).scalars())
 
 
@@ -105,7 +113,6 @@ def merge(connection: sa.Connection, stage_name: str, kind: Kind, *, run_id: int
     moved_back = _moved_back(connection, stage, kind) if updated else frozenset()
     _upsert(connection, stage, kind, run_id, replaces=updated > 0)
     return Merged(
-        inserted=sum(rows - replaced for rows, replaced in counts.values()),
         updated=updated,
         duplicates=duplicates,
         added={source: rows - replaced for source, (rows, replaced) in counts.items()},
