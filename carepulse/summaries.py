@@ -2,8 +2,9 @@
 
 Every page lists the values of its filters and says how fresh each source is. At ten million
 contacts, finding those by scanning the rollups and the facts took most of a page's time
-(benchmarks/README.md), so the rollup writer notes the values it writes and the ingest and
-undo recount the sources they touched, in the same transaction as the change. An undo also
+(benchmarks/README.md), so the rollup writer notes the values it writes, the ingest advances
+the freshness of the sources it wrote and undo recounts them, in the same transaction as the
+change. An undo also
 lists the values afresh from the coarse rollups (1.4 s at 10 M), so a value only the undone
 rows held is no longer offered.
 """
@@ -82,11 +83,11 @@ def advance(
     latest is the later of the stored and the written one, the count grows by the rows added.
     Its cost follows the file, not the store. A source without freshness yet, or whose latest
     time may have fallen (an update moved a row earlier), is recounted."""
-    time = KINDS[kind].time_column
-    written = sa.select(stage.c.source, sa.func.max(stage.c[time]).label("latest"))
-    written = bulk.read(connection, written.group_by(stage.c.source), _SOURCE_TIMES).rows()
-    stored = sa.select(FRESHNESS.c.source, FRESHNESS.c.latest, FRESHNESS.c.records)
-    stored = bulk.read(connection, stored.where(FRESHNESS.c.kind == kind), _KNOWN)
+    newest = sa.func.max(stage.c[KINDS[kind].time_column]).label("latest")
+    by_source = sa.select(stage.c.source, newest).group_by(stage.c.source)
+    written = bulk.read(connection, by_source, _SOURCE_TIMES).rows()
+    columns = (FRESHNESS.c.source, FRESHNESS.c.latest, FRESHNESS.c.records)
+    stored = bulk.read(connection, sa.select(*columns).where(FRESHNESS.c.kind == kind), _KNOWN)
     known = {source: (latest, records) for source, latest, records in stored.rows()}
     again = [s for s, _ in written if s in moved_back or s not in known]
     for source, latest in written:
