@@ -17,11 +17,15 @@ def _labels(values: list[object], unset: str) -> list[str]:
     return [str(v) if v is not None else unset for v in values]
 
 
-def worst_first(frame: pl.DataFrame, kpi: Kpi) -> list[int]:
-    """The children's `row`s, the worst value first (ties in `row` order), those without a
-    value last: the order both charts list them in, top to bottom."""
+def _ranked(frame: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
+    """The children the worst value first (ties in `row` order), those without a value last."""
     lower = kpi.better.value == "lower"
-    return frame.sort(["value", "row"], descending=[lower, False], nulls_last=True)["row"].to_list()
+    return frame.sort(["value", "row"], descending=[lower, False], nulls_last=True)
+
+
+def worst_first(frame: pl.DataFrame, kpi: Kpi) -> list[int]:
+    """The children's `row`s in the order both charts list them, top to bottom."""
+    return _ranked(frame, kpi)["row"].to_list()
 
 
 def bars(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int = 360) -> go.Figure:
@@ -29,9 +33,7 @@ def bars(frame: pl.DataFrame, kpi: Kpi, column: str, *, unset: str, height: int 
     that miss target are orange, hatched and say so. `customdata` carries the frame's `row`."""
     factor, title, ticks = scale(kpi.unit, frame["value"])
     frame = frame.filter(pl.col("value").is_not_null())
-    # Plotly draws the first bar at the bottom: the worst last puts it on top.
-    bottom_up = {row: i for i, row in enumerate(reversed(worst_first(frame, kpi)))}
-    frame = frame.sort(pl.col("row").replace_strict(bottom_up, return_dtype=pl.Int64))
+    frame = _ranked(frame, kpi).reverse()  # Plotly draws the first bar at the bottom
     missed = (frame["status"] == "missed").to_list()
     texts = [formatting.value(v, kpi.unit) for v in frame["value"].to_list()]
     figure = go.Figure(
