@@ -65,9 +65,8 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-@case
-def ingest_carepulse(url: str, csv: str, mapping: str, work: str) -> dict[str, Any]:
-    """Our whole ingest of the generic CSV: parse, validate, hash, upsert, rollups."""
+def _ingest(url: str, csv: str, mapping: str, work: str, *, dry_run: bool) -> tuple[float, Any]:
+    """Our ingest of the generic CSV into a store (its schema made or upgraded first), timed."""
     from carepulse import storage
     from carepulse.ingest import ingest
 
@@ -77,12 +76,15 @@ def ingest_carepulse(url: str, csv: str, mapping: str, work: str) -> dict[str, A
         import adbc_driver_postgresql.dbapi  # noqa: F401
     engine = storage.connect(url)
     storage.init(engine)
+    options = dict(source="generic", mapping=Path(mapping), dry_run=dry_run)
     chosen = settings(url, work)
-    seconds, summary = timed(
-        lambda: ingest(
-            Path(csv), engine=engine, settings=chosen, source="generic", mapping=Path(mapping)
-        )
-    )
+    return timed(lambda: ingest(Path(csv), engine=engine, settings=chosen, **options))
+
+
+@case
+def ingest_carepulse(url: str, csv: str, mapping: str, work: str) -> dict[str, Any]:
+    """Our whole ingest of the generic CSV: parse, validate, hash, upsert, rollups."""
+    seconds, summary = _ingest(url, csv, mapping, work, dry_run=False)
     return {"seconds": seconds, "rows": summary.accepted, "quarantined": summary.quarantined}
 
 
@@ -90,14 +92,7 @@ def ingest_carepulse(url: str, csv: str, mapping: str, work: str) -> dict[str, A
 def ingest_day(url: str, csv: str, mapping: str, work: str) -> dict[str, Any]:
     """The next day's export into a stored history, as a dry run: everything but the commit,
     so the store stays as it was for the next run."""
-    from carepulse import storage
-    from carepulse.ingest import ingest
-
-    engine = storage.connect(url)
-    storage.init(engine)  # indexes added since the store was made
-    options = dict(source="generic", mapping=Path(mapping), dry_run=True)
-    chosen = settings(url, work)
-    seconds, summary = timed(lambda: ingest(Path(csv), engine=engine, settings=chosen, **options))
+    seconds, summary = _ingest(url, csv, mapping, work, dry_run=True)
     return {"seconds": seconds, "rows": summary.accepted}
 
 
