@@ -13,12 +13,12 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import bulk, storage
+from carepulse import bulk, indexed, storage
 from carepulse.query import utc_range
 from carepulse.settings import Settings
 from metrics.evaluate import restrict, time_grain
 from metrics.schema import KINDS, TIMESTAMP
-from metrics.ticket_rollup import DONE, FOLLOW_UP
+from metrics.ticket_rollup import FOLLOW_UP, OPEN
 
 Where = Mapping[str, Sequence[object]] | None
 TICKETS = storage.FACTS["tickets"]
@@ -31,18 +31,12 @@ def _read(engine: Engine, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
     return bulk.read(engine, statement, KINDS["tickets"].schema)
 
 
-# The ticket times an export can hold: the latest of them is when its tickets were last seen.
-SEEN = ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at", "updated_at")
-
-
 def known_at(engine: Engine) -> datetime | None:
     """When the stored tickets were last seen as they are: their latest recorded time, or now
     if that is later (None: no tickets). An export's open ticket is only known to be open as
     of the export, so ages and follow-ups are measured to then, not to today."""
-    latest = sa.select(*(sa.func.max(TICKETS.c[c]).label(c) for c in SEEN))
-    found = bulk.read(engine, latest, {c: TIMESTAMP for c in SEEN})
-    seen = [v for v in found.row(0) if v is not None]
-    return min(max(seen), datetime.now(UTC)) if seen else None
+    seen = bulk.read(engine, indexed.newest(indexed.ticket_seen(TICKETS)), {"newest": TIMESTAMP})
+    return min(seen.item(), datetime.now(UTC)) if seen.height else None
 
 
 def follow_up(as_of: datetime) -> pl.Expr:
@@ -70,7 +64,7 @@ def open_complaints(
     the age are measured to `as_of`, by default when the tickets were last seen (`known_at`).
     """
     as_of = as_of or known_at(engine) or datetime.now(UTC)
-    found = restrict(_read(engine, TICKETS.c.status.not_in(DONE)), where)
+    found = restrict(_read(engine, TICKETS.c.status.in_(OPEN)), where)
     now = pl.lit(as_of)
     urgency = follow_up(as_of).replace_strict(URGENCY, return_dtype=pl.Int8)
     return found.sort(urgency, "created_at", "ticket_id").select(

@@ -13,7 +13,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import bulk, query, storage
+from carepulse import bulk, indexed, query, storage
 from carepulse.query import allowing
 from carepulse.settings import Settings
 from metrics import repeats, rollup
@@ -235,7 +235,7 @@ def comments(
     rated = chosen.select_from(SURVEYS.join(CONTACTS, on)).where(
         CONTACTS.c.arrived_at >= low, CONTACTS.c.arrived_at < high
     )
-    own = storage.survey_time(SURVEYS)
+    own = indexed.survey_time(SURVEYS)
     alone = chosen.select_from(SURVEYS.outerjoin(CONTACTS, on)).where(
         CONTACTS.c.contact_id.is_(None), own >= low, own < high
     )

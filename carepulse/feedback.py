@@ -14,7 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import bulk, storage
+from carepulse import bulk, indexed, storage
 from carepulse.query import utc_range
 from carepulse.settings import Settings
 from metrics import rollup, themes
@@ -35,7 +35,7 @@ def responses(
     """Commented responses counted in local days `start`..`end` (at their rated contact's
     arrival, else their own time, as the KPIs count them), with the contact's dimensions."""
     low, high = utc_range(start, end, settings.timezone)
-    own_time = storage.survey_time(SURVEYS)
+    own_time = indexed.survey_time(SURVEYS)
     rated = sa.select(CONTACTS.c.contact_id).where(
         CONTACTS.c.arrived_at >= low, CONTACTS.c.arrived_at < high
     )

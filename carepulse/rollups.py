@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from carepulse import bulk, storage, summaries
+from carepulse import bulk, indexed, storage, summaries
 from carepulse.settings import Settings
 from metrics import rollup, ticket_rollup
 from metrics.business_hours import Calendar
@@ -22,7 +22,6 @@ from metrics.schema import KINDS, TIMESTAMP
 GRAIN = timedelta(minutes=15)
 CHUNK_ROWS = 250_000  # contacts rolled up at once: bounds an ingest's memory
 Span = tuple[datetime, datetime]
-TICKET_TIMES = ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at")
 CONTACTS, TICKETS, SURVEYS = (storage.FACTS[k] for k in ("contacts", "tickets", "survey_responses"))
 
 
@@ -169,7 +168,7 @@ def reroll_surveys(connection: sa.Connection, span: Span) -> None:
     Every response of the contacts rated or answered in the span is read, so the last rating
     per contact wins across intervals; each condition is an indexed lookup (no table scans).
     """
-    own = storage.survey_time(SURVEYS)
+    own = indexed.survey_time(SURVEYS)
     rated = sa.select(CONTACTS.c.contact_id).where(_between(CONTACTS.c.arrived_at, span))
     answered = sa.select(SURVEYS.c.contact_id).where(_between(own, span))
     # A union, not OR: PostgreSQL scans the whole table for an IN list OR'd with a range.
@@ -188,8 +187,11 @@ def reroll_surveys(connection: sa.Connection, span: Span) -> None:
 
 def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
     """Rebuild ticket intervals in `span` (creations and first solves)."""
-    wanted = sa.select(TICKETS).where(
-        sa.or_(_between(TICKETS.c.created_at, span), _between(TICKETS.c.solved_at, span))
+    # Solved in the span means seen since it began: a union of two indexed reads, not an OR.
+    solved = sa.and_(indexed.ticket_seen(TICKETS) >= span[0], _between(TICKETS.c.solved_at, span))
+    wanted = sa.union(
+        sa.select(TICKETS).where(_between(TICKETS.c.created_at, span)),
+        sa.select(TICKETS).where(solved),
     )
     frame = ticket_rollup.roll_up_tickets(
         _read(connection, wanted, "tickets"),
@@ -201,19 +203,11 @@ def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) ->
     _replace(connection, "ticket_intervals", "interval_start", span[0], span[1], frame.collect())
 
 
-def _latest(
-    connection: sa.Connection, table: sa.Table, columns: tuple[str, ...]
-) -> datetime | None:
-    statement = sa.select(*(sa.func.max(table.c[c]).label(c) for c in columns))
-    row = bulk.read(connection, statement, dict.fromkeys(columns, TIMESTAMP)).row(0)
-    known = [t for t in row if t is not None]
-    return max(known) if known else None
-
-
 def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> None:
     """Rebuild end-of-day backlog from `first` to the last day ticket data speaks for."""
-    latest = _latest(connection, TICKETS, TICKET_TIMES)
-    if latest is None:
+    seen = indexed.ticket_seen(TICKETS)
+    latest = bulk.read(connection, indexed.newest(seen), {"newest": TIMESTAMP})
+    if latest.is_empty():
         return
     # Days after the last stored snapshot were never rolled: start there if that is earlier.
     backlog = storage.ROLLUPS["ticket_backlog"]
@@ -221,14 +215,16 @@ def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> Non
                           {"day": pl.Date}).item()  # fmt: skip
     if stored is not None:
         first = min(first, stored + timedelta(days=1))
-    last = latest.astimezone(ZoneInfo(timezone)).date()
+    last = latest.item().astimezone(ZoneInfo(timezone)).date()
     end = rollup.day_start(last + timedelta(days=1), timezone)
     begin = rollup.day_start(first, timezone)
-    left = sa.func.coalesce(
-        TICKETS.c.last_solved_at, TICKETS.c.solved_at, TICKETS.c.closed_at, TICKETS.c.created_at
+    # Open, or left since `begin` (and so seen since then): two indexed reads, not an OR.
+    still_open = TICKETS.c.status.in_(ticket_rollup.OPEN)
+    left = sa.and_(seen >= begin, indexed.ticket_left(TICKETS) >= begin)
+    wanted = sa.union(
+        sa.select(TICKETS).where(TICKETS.c.created_at < end, still_open),
+        sa.select(TICKETS).where(TICKETS.c.created_at < end, left),
     )
-    still_open = sa.or_(TICKETS.c.status.not_in(ticket_rollup.DONE), left >= begin)
-    wanted = sa.select(TICKETS).where(TICKETS.c.created_at < end, still_open)
     frame = ticket_rollup.roll_up_backlog(
         _read(connection, wanted, "tickets"), first=first, last=last, timezone=timezone
     )
@@ -274,14 +270,14 @@ def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touc
     if kind == "contacts":
         span = _versions(connection, stage, CONTACTS, "contact_id", lambda t: t.c.arrived_at)
         linked = SURVEYS.c.contact_id.in_(sa.select(stage.c.contact_id))
-        own = _min_max(connection, storage.survey_time(SURVEYS), linked)
+        own = _min_max(connection, indexed.survey_time(SURVEYS), linked)
         return Touched(contacts=span, surveys=merge_spans(span, own))
     if kind == "survey_responses":
-        own = _versions(connection, stage, SURVEYS, "response_id", storage.survey_time)
+        own = _versions(connection, stage, SURVEYS, "response_id", indexed.survey_time)
         ids = sa.select(stage.c.contact_id)
         rated = _min_max(connection, CONTACTS.c.arrived_at, CONTACTS.c.contact_id.in_(ids))
         # A new rating can displace an earlier one of the same contact (the last one wins).
-        siblings = _min_max(connection, storage.survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))
+        siblings = _min_max(connection, indexed.survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))
         return Touched(surveys=merge_spans(own, rated, siblings))
     created = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.created_at)
     solved = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.solved_at)
@@ -305,7 +301,7 @@ def apply(connection: sa.Connection, change: Touched, limits: Thresholds) -> Non
 def everything(connection: sa.Connection) -> Touched:
     """Every stored fact, as a change (for a full rebuild)."""
     contacts = _min_max(connection, CONTACTS.c.arrived_at)
-    surveys = merge_spans(contacts, _min_max(connection, storage.survey_time(SURVEYS)))
+    surveys = merge_spans(contacts, _min_max(connection, indexed.survey_time(SURVEYS)))
     created = _min_max(connection, TICKETS.c.created_at)
     tickets = merge_spans(created, _min_max(connection, TICKETS.c.solved_at))
     return Touched(contacts, surveys, tickets, None if created is None else created[0])

@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from carepulse import locks
+from carepulse import indexed, locks
 from metrics import rollup, ticket_rollup
 from metrics.schema import KINDS, TIMESTAMP, Kind, empty
 
@@ -84,14 +84,10 @@ def _fact_table(kind: Kind) -> sa.Table:
 FACTS: dict[str, sa.Table] = {name: _fact_table(kind) for name, kind in KINDS.items()}
 
 
-def survey_time(table: sa.FromClause) -> sa.ColumnElement:
-    """A survey response's own time: when it was answered, else when it was sent."""
-    return sa.func.coalesce(table.c.responded_at, table.c.sent_at)
-
-
-# So that re-rolling the responses of a span never scans them all (SQLite and PostgreSQL
-# both use an index on an expression the query repeats).
-sa.Index("ix_survey_responses_own_time", survey_time(FACTS["survey_responses"]))
+# So that an everyday ingest's re-rolls and a page's reads never scan a fact table.
+sa.Index("ix_survey_responses_own_time", indexed.survey_time(FACTS["survey_responses"]))
+sa.Index("ix_tickets_seen", indexed.ticket_seen(FACTS["tickets"]))
+sa.Index("ix_tickets_status", FACTS["tickets"].c.status)  # the open ones are few
 
 
 def _rollup_schemas() -> dict[str, pl.Schema]:

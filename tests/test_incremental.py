@@ -6,11 +6,12 @@ purpose, so its plans on a test store say nothing about a large one)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from carepulse import contacts, feedback, storage, summaries
+from carepulse import complaints, contacts, feedback, storage, summaries
 from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
 from tests.helpers import contact, write_csv
@@ -24,12 +25,23 @@ def _call(contact_id: str, day: int, customer: str) -> dict:
     return contact(contact_id, customer_key=customer, **times)
 
 
-def _whole_reads(plan: list[str]) -> list[str]:
-    """The plan lines that read a fact table whole, or every row of one source."""
-    scans = [f"SCAN {t}" for t in FACTS]
-    by_source = [f"sqlite_autoindex_{t}_1 (source=?)" for t in FACTS]
-    return [line for line in plan if any(line.startswith(s) for s in scans)
-            or any(line.endswith(s) for s in by_source)]  # fmt: skip
+def _reads_whole(line: str, newest_first: bool) -> bool:
+    """Whether a plan line reads a fact table whole, or every row of one source."""
+    if line.endswith(tuple(f"sqlite_autoindex_{t}_1 (source=?)" for t in FACTS)):
+        return True
+    scan = line.split(" ")[:2] in [["SCAN", t] for t in FACTS]
+    return scan and not (newest_first and " USING INDEX " in line)
+
+
+def _whole_reads(plans: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Per statement, its plan lines that read a table whole. An index walked newest first
+    for one row (`ORDER BY … DESC LIMIT`) reads one entry, so that is no scan."""
+    found = {}
+    for statement, plan in plans.items():
+        newest_first = bool(re.search(r"ORDER BY .* DESC\s+LIMIT", statement, re.DOTALL))
+        if lines := [line for line in plan if _reads_whole(line, newest_first)]:
+            found[statement] = lines
+    return found
 
 
 def _plans_of(engine: sa.Engine, run) -> dict[str, list[str]]:
@@ -84,8 +96,7 @@ def test_a_day_and_its_surveys_load_without_reading_the_history(tmp_path):
 
     plans = _plans_of(engine, next_day)
     assert any("survey_responses" in s for s in plans)  # the listener saw the survey ingest
-    whole = {s: _whole_reads(p) for s, p in plans.items() if _whole_reads(p)}
-    assert whole == {}
+    assert _whole_reads(plans) == {}
 
 
 def test_a_periods_comments_are_found_by_index(tmp_path):
@@ -96,8 +107,7 @@ def test_a_periods_comments_are_found_by_index(tmp_path):
         assert contacts.comments(engine, settings, start=day, end=day, where={}).height == 1
         assert feedback.responses(engine, settings, start=day, end=day).height == 1
 
-    whole = {s: _whole_reads(p) for s, p in _plans_of(engine, read).items() if _whole_reads(p)}
-    assert whole == {}
+    assert _whole_reads(_plans_of(engine, read)) == {}
 
 
 def test_an_undo_reads_no_sources_rows_but_their_keys(tmp_path):
@@ -113,3 +123,38 @@ def test_an_undo_reads_no_sources_rows_but_their_keys(tmp_path):
     assert {s: lines for s, lines in rows_read.items() if lines} == {}
     fresh = summaries.freshness(engine).filter(kind="contacts")
     assert fresh["latest"].to_list() == [datetime(2024, 3, 19, 14, tzinfo=UTC)]  # the day before
+
+
+TICKET_HEADER = "ticket_id,status,created_at,solved_at,is_complaint,customer_key\n"
+
+
+def _ticket(ticket_id: str, day: int, *, solved: bool, complaint: bool = False) -> str:
+    created = f"2024-03-{day:02d}T09:00:00Z"
+    solved_at = f"2024-03-{day:02d}T15:00:00Z" if solved else ""
+    status = "solved" if solved else "open"
+    return f"{ticket_id},{status},{created},{solved_at},{str(complaint).lower()},K{day}\n"
+
+
+def test_a_day_of_tickets_loads_and_is_listed_without_reading_the_history(tmp_path):
+    """The backlog re-roll, the ticket rollup and the Tickets page's complaint reads find
+    the open tickets and the latest ticket time through indexes."""
+    engine = storage.connect(f"sqlite:///{tmp_path / 'store.db'}")
+    storage.init(engine)
+    history = tmp_path / "history.csv"
+    rows = [_ticket(f"t{day}", day, solved=day % 3 > 0, complaint=day % 2 == 0)
+            for day in range(1, 20)]  # fmt: skip
+    history.write_text(TICKET_HEADER + "".join(rows))
+    ingest(history, engine=engine, settings=get_settings())
+    day = tmp_path / "day.csv"
+    day.write_text(TICKET_HEADER + _ticket("t20", 20, solved=False, complaint=True))
+    settings = get_settings()
+
+    def next_day() -> None:
+        ingest(day, engine=engine, settings=settings)
+        assert complaints.known_at(engine) == datetime(2024, 3, 20, 9, tzinfo=UTC)
+        listed = complaints.open_complaints(engine, settings)["ticket_id"].to_list()
+        assert sorted(listed) == ["t12", "t18", "t20", "t6"]  # open: days 3, 6, …, 18, and 20
+
+    plans = _plans_of(engine, next_day)
+    assert any("INSERT INTO tickets" in s for s in plans)
+    assert _whole_reads(plans) == {}

@@ -684,6 +684,19 @@ def test_backlog_by_local_day_with_age_buckets():
     assert whole["value"] == 2
 
 
+def test_a_backlog_from_a_later_day_counts_tickets_opened_before_it():
+    """Re-rolling from Thursday: the Monday ticket still open is 3 days old on Thursday and
+    4 on Friday; the one solved on Tuesday is in neither day."""
+    frame = tickets(
+        {"created_at": T0},
+        {"created_at": T0, "status": "solved", "solved_at": T0 + D},
+    )
+    first, last = date(2026, 3, 5), date(2026, 3, 6)
+    backlog = ticket_rollup.roll_up_backlog(frame.lazy(), first=first, last=last, timezone="UTC")
+    got = backlog.collect().select("day", "open_tickets", "open_over_48h").sort("day").rows()
+    assert got == [(first, 1, 1), (last, 1, 1)]
+
+
 def test_backlog_of_an_empty_period_is_na():
     empty = ticket_rollup.roll_up_backlog(
         schema.empty(schema.TICKETS).lazy(), first=date(2026, 3, 2), last=date(2026, 3, 3),

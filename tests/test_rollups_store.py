@@ -40,7 +40,8 @@ def _in_memory(engine: sa.Engine) -> dict[str, pl.DataFrame]:
     ticket_times = facts["tickets"].collect()
     first = ticket_times["created_at"].min().astimezone(zone).date()
     latest = max(
-        t for c in ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at")
+        t for c in ("created_at", "first_reply_at", "solved_at", "last_solved_at", "closed_at",
+                    "updated_at")
         if (t := ticket_times[c].max()) is not None
     )  # fmt: skip
     frames = {
@@ -205,6 +206,16 @@ def test_backlog_days_between_two_ticket_files_are_rolled(engine, tmp_path):
     assert got == {date(2026, 3, 2) + timedelta(days=i): 1 for i in range(4)} | {
         date(2026, 3, 6): 2
     }
+
+
+def test_the_backlog_runs_to_the_last_day_a_ticket_was_seen(engine, tmp_path):
+    """An open ticket updated two days after it was created is known open on all three days,
+    though no ticket was created or solved after the first."""
+    seen = tickets({"created_at": T0, "updated_at": T0 + 2 * D + H})
+    _load(engine, _write(seen, tmp_path / "a.parquet"))
+    backlog = _stored(engine)["ticket_backlog"].group_by("day").agg(pl.col("open_tickets").sum())
+    assert dict(backlog.sort("day").iter_rows()) == {date(2026, 3, 2) + timedelta(days=i): 1
+                                                    for i in range(3)}  # fmt: skip
 
 
 def test_a_newer_rating_in_a_later_file_displaces_the_earlier_one(engine, tmp_path):
