@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from carepulse.cli import main
@@ -85,3 +87,15 @@ def test_ingest_with_a_mapping_runs_once_per_kind_the_file_holds(capsys):
     ]
     assert main(["ingest", str(sample), "--mapping", str(root / "nope.toml")]) == 1
     assert "no such mapping file" in capsys.readouterr().out
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, capsys):
+    """`carepulse runs | head -1`: once the reader has gone, the command ends quietly."""
+    path = write_csv(tmp_path / "calls.csv", [contact("c1")])
+    assert main(["ingest", str(path)]) == 0
+    command = [sys.executable, "-m", "carepulse.cli", "runs"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before anything is written
+    errors = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1
+    assert errors == ""
