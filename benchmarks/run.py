@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from benchmarks import figures, pdf
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ingest", "rollup", "evaluate", "overview", "pdf", "day")
+SECTIONS = ("ingest", "rollup", "evaluate", "overview", "pdf", "day", "tickets")
+TICKETS_PER_YEAR = 2_000_000  # a fifth of the contacts of a large centre
 
 
 class Bench:
@@ -51,6 +52,12 @@ class Bench:
         command = [sys.executable, "-m", "benchmarks.data", *made]
         done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
         print(f"data: {rows:,} contacts ready ({time.perf_counter() - started:.0f} s)", flush=True)
+        return {k: Path(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+    def ticket_files(self, count: int) -> dict[str, Path]:
+        """A year of `count` tickets, its last week and the next day (`benchmarks.tickets`)."""
+        command = [sys.executable, "-m", "benchmarks.tickets", str(self.work / "data"), str(count)]
+        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
         return {k: Path(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
     def measure(
@@ -162,6 +169,21 @@ def stored(bench: Bench, rows: int, *, week: bool = False) -> str:
     return f"sqlite:///{kept}"
 
 
+def stored_tickets(bench: Bench, count: int, history: str) -> str:
+    """The URL of the kept SQLite store of a year's tickets or of its last week's."""
+    kept = bench.work / "stores" / f"tickets-{history}-{count}.db"
+    if not kept.exists():
+        files = bench.ticket_files(count)
+        url = sqlite_store(bench, "store")
+        run_case("ingest_carepulse", ticket_arguments(bench, url, files[history]))
+        keep_store(bench, url, kept.stem)
+    return f"sqlite:///{kept}"
+
+
+def ticket_arguments(bench: Bench, url: str, csv: Path) -> dict[str, Any]:
+    return {"url": url, "csv": str(csv), "mapping": None, "work": str(bench.work)}
+
+
 def ingest_arguments(bench: Bench, url: str, files: dict[str, Path]) -> dict[str, Any]:
     return {
         "url": url,
@@ -243,6 +265,18 @@ def bench_day(bench: Bench) -> None:
         url = stored(bench, rows, week=history == "week")
         labels = {"section": "day", "size": rows, "store": "sqlite", "history": history}
         bench.measure("ingest_day", lambda url=url: ingest_arguments(bench, url, day), **labels)
+
+
+def bench_tickets(bench: Bench) -> None:
+    """The next day's ticket export (new tickets, and earlier ones solved that day) into a
+    store of a year's tickets and into one of its last week's, as `bench_day` for contacts."""
+    count = bench.size(TICKETS_PER_YEAR)
+    day = bench.ticket_files(count)["day"]
+    for history in ("week", "year"):
+        url = stored_tickets(bench, count, history)
+        labels = {"section": "tickets", "size": count, "store": "sqlite", "history": history}
+        arguments = lambda url=url: ticket_arguments(bench, url, day)  # noqa: E731
+        bench.measure("ingest_ticket_day", arguments, **labels)
 
 
 def clean_scratch(bench: Bench) -> None:
