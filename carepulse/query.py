@@ -109,25 +109,23 @@ def load(
     With `where`, interval tables hold only the rows it allows (of the dimensions they have).
     With `settled` (and `keep`), the intervals before it are summed into one, stamped with the
     period's start: for figures that split by no time grain, once no KPI window is open there.
-    With `daily` (and `keep` without the agent or reason), the contacts of local days before
-    the one holding it are read from the daily rollup, a row per day instead of 96.
+    With `daily` (and `keep` without the agent or reason), local days before the one holding
+    it are read from the daily rollups, a row per day instead of 96 (or one per ticket).
     """
     low, high = utc_range(start, end, timezone)
-    by_day = daily is not None and keep is not None and not set(keep) & set(rollup.FINE)
+    parts = {name: [(name, low, high)] for name in FAMILY_TABLES.values()}
+    if daily is not None and keep is not None and not set(keep) & set(rollup.FINE):
+        split = min(daily.astimezone(ZoneInfo(timezone)).date(), end + timedelta(days=1))
+        middle = rollup.day_start(max(split, start), timezone)
+        parts = {n: [(rollup.DAILY_TABLES[n], low, middle), (n, middle, high)] for n in parts}
     with storage.reading(engine) as connection:
         frames = {
-            f: _table(connection, t, "interval_start", low, high, keep, where, settled)
-            for f, t in FAMILY_TABLES.items()
-            if not (by_day and f == "contacts")
-        }
-        if by_day:  # the days before `daily`'s from the daily rollup, the rest by interval
-            split = min(daily.astimezone(ZoneInfo(timezone)).date(), end + timedelta(days=1))
-            middle = rollup.day_start(max(split, start), timezone)
-            parts = [(rollup.DAILY_TABLE, low, middle), ("contact_intervals", middle, high)]
-            frames["contacts"] = pl.concat(
+            family: pl.concat(
                 _table(connection, t, "interval_start", a, b, keep, where, settled)
-                for t, a, b in parts
+                for t, a, b in parts[name]
             )
+            for family, name in FAMILY_TABLES.items()
+        }
         frames["backlog"] = _table(
             connection, "ticket_backlog", "day", start, end + timedelta(days=1)
         )

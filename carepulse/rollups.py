@@ -39,7 +39,7 @@ class Thresholds:
     holidays: tuple[str, ...]  # ISO dates
     sla_first_response_hours: float
     sla_resolution_hours: float
-    layout: int = 2  # the tables kept; 2: the contact rollup by day too (a store rebuilds once)
+    layout: int = 3  # the tables kept (a store rebuilds once): 2, contacts by day; 3, all by day
 
     @classmethod
     def of(cls, settings: Settings) -> Thresholds:
@@ -109,6 +109,24 @@ def _replace(
     summaries.note_values(connection, frame)
 
 
+def _whole_days(span: Span, timezone: str) -> Span:
+    """`span` grown to whole local days: a daily rollup row sums its day whole."""
+    zone = ZoneInfo(timezone)
+    first = span[0].astimezone(zone).date()
+    last = (span[1] - timedelta(microseconds=1)).astimezone(zone).date()
+    return rollup.day_start(first, timezone), rollup.day_start(last + timedelta(days=1), timezone)
+
+
+def _replace_days(
+    connection: sa.Connection, name: str, span: Span, frame: pl.DataFrame, timezone: str
+) -> None:
+    """Replace an interval table's rows in `span` (whole local days), and its daily rollup's."""
+    _replace(connection, name, "interval_start", *span, frame)
+    dimensions = ticket_rollup.DIMENSIONS if name == "ticket_intervals" else rollup.DIMENSIONS
+    days = rollup.by_day(frame, timezone, dimensions)
+    _replace(connection, rollup.DAILY_TABLES[name], "interval_start", *span, days)
+
+
 def _days(span: Span, timezone: str) -> list[date]:
     """The local days from the one holding the span's start to the one after its end."""
     zone = ZoneInfo(timezone)
@@ -162,12 +180,14 @@ def reroll_contacts(connection: sa.Connection, span: Span, limits: Thresholds) -
         _replace(connection, rollup.DAILY_TABLE, "interval_start", *piece, days)
 
 
-def reroll_surveys(connection: sa.Connection, span: Span) -> None:
-    """Rebuild survey intervals in `span`: responses counted there by their contact or own time.
+def reroll_surveys(connection: sa.Connection, span: Span, timezone: str) -> None:
+    """Rebuild survey intervals in `span` (grown to whole local days) and their days: responses
+    counted there by their contact's time or their own.
 
     Every response of the contacts rated or answered in the span is read, so the last rating
     per contact wins across intervals; each condition is an indexed lookup (no table scans).
     """
+    span = _whole_days(span, timezone)
     own = indexed.survey_time(SURVEYS)
     rated = sa.select(CONTACTS.c.contact_id).where(_between(CONTACTS.c.arrived_at, span))
     answered = sa.select(SURVEYS.c.contact_id).where(_between(own, span))
@@ -182,11 +202,13 @@ def reroll_surveys(connection: sa.Connection, span: Span) -> None:
         _read(connection, linked, "contacts"),
         span=span,
     ).collect()
-    _replace(connection, "survey_intervals", "interval_start", span[0], span[1], frame)
+    _replace_days(connection, "survey_intervals", span, frame, timezone)
 
 
 def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
-    """Rebuild ticket intervals in `span` (creations and first solves)."""
+    """Rebuild ticket intervals in `span` (grown to whole local days) and their days:
+    creations and first solves."""
+    span = _whole_days(span, limits.timezone)
     # Solved in the span means seen since it began: a union of two indexed reads, not an OR.
     solved = sa.and_(indexed.ticket_seen(TICKETS) >= span[0], _between(TICKETS.c.solved_at, span))
     wanted = sa.union(
@@ -200,7 +222,7 @@ def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) ->
         sla_first_response_hours=limits.sla_first_response_hours,
         sla_resolution_hours=limits.sla_resolution_hours,
     )
-    _replace(connection, "ticket_intervals", "interval_start", span[0], span[1], frame.collect())
+    _replace_days(connection, "ticket_intervals", span, frame.collect(), limits.timezone)
 
 
 def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> None:
@@ -290,7 +312,7 @@ def apply(connection: sa.Connection, change: Touched, limits: Thresholds) -> Non
     if change.contacts:
         reroll_contacts(connection, widen(change.contacts), limits)
     if change.surveys:
-        reroll_surveys(connection, widen(change.surveys))
+        reroll_surveys(connection, widen(change.surveys), limits.timezone)
     if change.tickets:
         reroll_tickets(connection, widen(change.tickets), limits)
     if change.backlog_from:

@@ -106,13 +106,12 @@ def _rollup_schemas() -> dict[str, pl.Schema]:
         ),
     }
     schemas = {name: frame.collect_schema() for name, frame in frames.items()}
-    fine = schemas["contact_intervals"]
-    coarse = {c: t for c, t in fine.items() if c not in rollup.FINE}
-    return {
-        **schemas,
-        rollup.COARSE_TABLE: pl.Schema(coarse),
-        rollup.DAILY_TABLE: pl.Schema(coarse),
+    coarse = {c: t for c, t in schemas["contact_intervals"].items() if c not in rollup.FINE}
+    days = {
+        daily: pl.Schema({c: t for c, t in schemas[name].items() if c not in rollup.FINE})
+        for name, daily in rollup.DAILY_TABLES.items()
     }
+    return {**schemas, rollup.COARSE_TABLE: pl.Schema(coarse), **days}
 
 
 ROLLUP_SCHEMAS = _rollup_schemas()

@@ -123,10 +123,11 @@ def _coarsen_all(connection: sa.Connection) -> None:
 def revalue(connection: sa.Connection) -> None:
     """The filter values afresh from the rollups: after an undo, a value only the undone rows
     held is no longer offered. Of the contact rollups only the coarse one is read: the agent
-    × reason one and the daily one hold the same values of these dimensions."""
+    × reason one holds the same values of these dimensions, and every daily one those of its
+    interval table."""
     connection.execute(VALUES.delete())
     for name, table in storage.ROLLUPS.items():
-        if name in ("contact_intervals", rollup.DAILY_TABLE):
+        if name == "contact_intervals" or name in rollup.DAILY_TABLES.values():
             continue
         for dimension in (d for d in FILTERED if d in table.c):
             team = sa.func.coalesce(table.c.team, NO_TEAM)

@@ -27,6 +27,13 @@ COARSE_TABLE = "contact_intervals_coarse"
 # figures by day, week, queue or channel over days whose KPI windows have all closed read a
 # day as one row instead of 96 (benchmarks/README.md, overview).
 DAILY_TABLE = "contact_days"
+# The survey and ticket rollups (about a row per answer or ticket) are summed per day the same
+# way, over the agent and the reason: a centre's tickets and answers cost a page few rows too.
+DAILY_TABLES = {
+    "contact_intervals": DAILY_TABLE,
+    "survey_intervals": "survey_days",
+    "ticket_intervals": "ticket_days",
+}
 KEYS = ("interval_start", *DIMENSIONS)
 # The contact fields the contact rollup reads (ids and the other times it does not).
 CONTACT_INPUTS = (
@@ -222,23 +229,27 @@ def day_start(day: date, timezone: str) -> datetime:
     return datetime.combine(day, time(), ZoneInfo(timezone)).astimezone(UTC)
 
 
-def by_day(coarse: pl.DataFrame, timezone: str) -> pl.DataFrame:
-    """Coarse contact intervals summed per local day, `interval_start` the day's start."""
+def by_day(
+    intervals: pl.DataFrame, timezone: str, dimensions: tuple[str, ...] = COARSE
+) -> pl.DataFrame:
+    """Intervals summed per local day over the agent and the reason (the `dimensions` kept),
+    `interval_start` the day's start."""
     local = pl.col("interval_start").dt.convert_time_zone(timezone).dt.date().alias("_day")
-    days = coarse.select(local.unique())["_day"]
+    days = intervals.select(local.unique())["_day"]
     starts = pl.DataFrame(
         {"_day": days, "_start": [day_start(d, timezone) for d in days]},
-        schema={"_day": pl.Date, "_start": coarse.schema["interval_start"]},
+        schema={"_day": pl.Date, "_start": intervals.schema["interval_start"]},
     )
-    measures = [c for c in coarse.columns if c not in KEYS]
+    kept = [c for c in dimensions if c not in FINE]
+    measures = [c for c in intervals.columns if c not in ("interval_start", *dimensions)]
     return (
-        coarse.lazy()
+        intervals.lazy()
         .with_columns(local)
         .join(starts.lazy(), on="_day")
-        .group_by(["_start", *COARSE])
+        .group_by(["_start", *kept])
         .agg(pl.col(measures).sum())
         .rename({"_start": "interval_start"})
-        .select(coarse.columns)
+        .select(c for c in intervals.columns if c not in FINE)
         .collect()
     )
 
