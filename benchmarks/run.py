@@ -40,6 +40,7 @@ class Bench:
         self.results: list[dict[str, Any]] = []
         self.skipped: list[str] = []
         self.pg: str | None = None
+        self.current: set[Path] = set()  # kept stores whose rollups this run checked
 
     def size(self, rows: int) -> int:
         return max(100, round(rows * self.args.scale))
@@ -154,6 +155,17 @@ def keep_store(bench: Bench, url: str, name: str) -> None:
             shutil.move(source.with_name(source.name + suffix), target)
 
 
+def current(bench: Bench, kept: Path) -> str:
+    """The URL of a kept store, its rollups rebuilt first if an earlier version made them."""
+    url = f"sqlite:///{kept}"
+    if kept not in bench.current:
+        done = run_case("bring_current", {"url": url, "work": str(bench.work)})
+        if done["rebuilt"]:
+            print(f"store {kept.name}: rollups rebuilt ({done['seconds']:.0f} s)", flush=True)
+        bench.current.add(kept)
+    return url
+
+
 def stored(bench: Bench, rows: int, *, week: bool = False) -> str:
     """The URL of the kept SQLite store of `rows` contacts (`week`: of their last week's),
     ingesting it when missing."""
@@ -166,7 +178,7 @@ def stored(bench: Bench, rows: int, *, week: bool = False) -> str:
         url = sqlite_store(bench, "store")
         run_case("ingest_carepulse", ingest_arguments(bench, url, files))
         keep_store(bench, url, name)
-    return f"sqlite:///{kept}"
+    return current(bench, kept)
 
 
 def stored_tickets(bench: Bench, count: int, history: str) -> str:
@@ -177,7 +189,7 @@ def stored_tickets(bench: Bench, count: int, history: str) -> str:
         url = sqlite_store(bench, "store")
         run_case("ingest_carepulse", ticket_arguments(bench, url, files[history]))
         keep_store(bench, url, kept.stem)
-    return f"sqlite:///{kept}"
+    return current(bench, kept)
 
 
 def ticket_arguments(bench: Bench, url: str, csv: Path) -> dict[str, Any]:
