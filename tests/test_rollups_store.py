@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
-from carepulse import bulk, query, rollups, storage
+from carepulse import bulk, query, rerolls, storage
 from carepulse.ingest import ingest
 from carepulse.settings import get_settings
 from metrics import rollup, ticket_rollup
@@ -135,7 +135,7 @@ def test_stored_rollups_equal_an_in_memory_roll_up_of_the_facts(engine, tmp_path
 
 
 def test_rolling_up_piece_by_piece_gives_the_same_rollups(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(rollups, "CHUNK_ROWS", 2)  # repeats of customer A span two pieces
+    monkeypatch.setattr(rerolls, "CHUNK_ROWS", 2)  # repeats of customer A span two pieces
     _load(engine, *_centre_files(tmp_path))
     _assert_same(_stored(engine), _in_memory(engine))
 
