@@ -182,10 +182,11 @@ def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> Non
     """Rebuild end-of-day backlog from `first` to the last day ticket data speaks for."""
     seen = indexed.ticket_seen(TICKETS)
     latest = bulk.read(connection, indexed.newest(seen), {"newest": TIMESTAMP})
-    if latest.is_empty():
+    backlog = storage.ROLLUPS["ticket_backlog"]
+    if latest.is_empty():  # no tickets left (an undo): no day has a backlog
+        connection.execute(backlog.delete())
         return
     # Days after the last stored snapshot were never rolled: start there if that is earlier.
-    backlog = storage.ROLLUPS["ticket_backlog"]
     stored = bulk.read(connection, sa.select(sa.func.max(backlog.c.day).label("day")),
                           {"day": pl.Date}).item()  # fmt: skip
     if stored is not None:
@@ -203,4 +204,7 @@ def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> Non
     frame = ticket_rollup.roll_up_backlog(
         _read(connection, wanted, "tickets"), first=first, last=last, timezone=timezone
     )
-    _replace(connection, "ticket_backlog", "day", first, last + timedelta(days=1), frame.collect())
+    # Through the end: when the latest ticket time fell (an undo, a re-import), the days after
+    # the new last one no longer have a backlog.
+    after = min(first, last + timedelta(days=1))
+    _replace(connection, "ticket_backlog", "day", after, date.max, frame.collect())

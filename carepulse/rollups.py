@@ -104,9 +104,13 @@ def _versions(
 ) -> Span | None:
     """The span of `value` over the staged rows and the stored rows they replace."""
     new = _min_max(connection, value(stage), source=stage)
-    on = sa.and_(fact.c.source == stage.c.source, fact.c[key] == stage.c[key])
-    old = _min_max(connection, value(fact), source=fact.join(stage, on))
+    old = _min_max(connection, value(fact), source=_replaced(stage, fact, key))
     return merge_spans(new, old)
+
+
+def _replaced(stage: sa.TableClause, fact: sa.Table, key: str) -> sa.Join:
+    """The stored rows the staged rows replace, joined to them."""
+    return fact.join(stage, sa.and_(fact.c.source == stage.c.source, fact.c[key] == stage.c[key]))
 
 
 def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touched:
@@ -118,7 +122,12 @@ def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touc
         return Touched(contacts=span, surveys=merge_spans(span, own))
     if kind == "survey_responses":
         own = _versions(connection, stage, SURVEYS, "response_id", indexed.survey_time)
-        ids = sa.select(stage.c.contact_id)
+        # The contacts rated now, and those the replaced versions rated (a re-import may move
+        # an answer to another contact: the old one's interval loses it).
+        replaced = _replaced(stage, SURVEYS, "response_id")
+        ids = sa.union(
+            sa.select(stage.c.contact_id), sa.select(SURVEYS.c.contact_id).select_from(replaced)
+        )
         rated = _min_max(connection, CONTACTS.c.arrived_at, CONTACTS.c.contact_id.in_(ids))
         # A new rating can displace an earlier one of the same contact (the last one wins).
         siblings = _min_max(connection, indexed.survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 from carepulse import bulk, query, rerolls, storage
-from carepulse.ingest import ingest
+from carepulse.ingest import ingest, undo
 from carepulse.settings import get_settings
 from metrics import rollup, ticket_rollup
 from metrics.schema import KINDS
@@ -225,6 +225,41 @@ def test_the_backlog_runs_to_the_last_day_a_ticket_was_seen(engine, tmp_path):
     backlog = _stored(engine)["ticket_backlog"].group_by("day").agg(pl.col("open_tickets").sum())
     assert dict(backlog.sort("day").iter_rows()) == {date(2026, 3, 2) + timedelta(days=i): 1
                                                     for i in range(3)}  # fmt: skip
+
+
+def _backlog(engine: sa.Engine) -> dict[date, int]:
+    backlog = _stored(engine)["ticket_backlog"].group_by("day").agg(pl.col("open_tickets").sum())
+    return dict(backlog.sort("day").iter_rows())
+
+
+def test_undoing_the_latest_tickets_takes_the_backlog_days_only_they_spoke_for(engine, tmp_path):
+    """t0 is seen until Wednesday, z until Saturday: both open. Undoing z leaves t0's three
+    days at one ticket each and no backlog after Wednesday; undoing t0 too leaves none."""
+    settings = get_settings()
+    t0 = tickets({"ticket_id": "t0", "updated_at": T0 + 2 * D})
+    z = tickets({"ticket_id": "z", "updated_at": T0 + 5 * D})
+    first = ingest(_write(t0, tmp_path / "t0.parquet"), engine=engine, settings=settings)
+    second = ingest(_write(z, tmp_path / "z.parquet"), engine=engine, settings=settings)
+    monday = date(2026, 3, 2)
+    assert _backlog(engine) == {monday + timedelta(days=i): 2 for i in range(6)}
+    undo(engine, second.run_id, settings)
+    assert _backlog(engine) == {monday + timedelta(days=i): 1 for i in range(3)}
+    undo(engine, first.run_id, settings)
+    assert _backlog(engine) == {}
+
+
+def test_an_answer_moved_to_another_contact_leaves_the_first_ones_day(engine, tmp_path):
+    """An answer given on Thursday first names c1 (Monday's call), then, re-imported, c2
+    (Thursday's): Monday, outside both the answer's time and c2's, loses the rating."""
+    calls = contacts({"contact_id": "c1"}, {"contact_id": "c2", "arrived_at": T0 + 3 * D})
+    given = {"response_id": "r1", "csat": 5, "sent_at": T0 + 3 * D, "responded_at": T0 + 3 * D}
+    before, after = surveys(given | {"contact_id": "c1"}), surveys(given | {"contact_id": "c2"})
+    files = [_write(f, tmp_path / f"{n}.parquet") for n, f in (("c", calls), ("a", before))]
+    _load(engine, *files, _write(after, tmp_path / "b.parquet"))
+    for name in ("survey_intervals", "survey_days"):
+        stored = _stored(engine)[name].filter(pl.col("csat_n") > 0)
+        local = stored["interval_start"].dt.convert_time_zone(get_settings().timezone).dt.date()
+        assert (stored["csat_n"].to_list(), local.to_list()) == ([1], [date(2026, 3, 5)]), name
 
 
 def test_a_newer_rating_in_a_later_file_displaces_the_earlier_one(engine, tmp_path):
