@@ -35,10 +35,12 @@ def _reads_whole(line: str, newest_first: bool) -> bool:
 
 def _whole_reads(plans: dict[str, list[str]]) -> dict[str, list[str]]:
     """Per statement, its plan lines that read a table whole. An index walked newest first
-    for one row (`ORDER BY … DESC LIMIT`) reads one entry, so that is no scan."""
+    for one row (a one-table statement ending `ORDER BY … DESC LIMIT`) reads one entry, so
+    that is no scan."""
     found = {}
     for statement, plan in plans.items():
-        newest_first = bool(re.search(r"ORDER BY .* DESC\s+LIMIT", statement, re.DOTALL))
+        last = re.search(r"ORDER BY .* DESC\s+LIMIT \?( OFFSET \?)?\s*$", statement, re.DOTALL)
+        newest_first = bool(last) and not re.search(r"\b(JOIN|UNION)\b", statement)
         if lines := [line for line in plan if _reads_whole(line, newest_first)]:
             found[statement] = lines
     return found
