@@ -30,7 +30,8 @@ def stage_table(name: str, kind: Kind) -> sa.Table:
     return sa.table(name, *(sa.column(c) for c in [*kind.columns, "_row"]))
 
 
-def _matches(stage: sa.TableClause, fact: sa.Table, kind: Kind) -> sa.ColumnElement[bool]:
+def matches(stage: sa.TableClause, fact: sa.Table, kind: Kind) -> sa.ColumnElement[bool]:
+    """A staged row and a stored row of the same key (source and id)."""
     return sa.and_(*(stage.c[c] == fact.c[c] for c in kind.natural_key))
 
 
@@ -38,7 +39,7 @@ def _stored(stage: sa.TableClause, kind: Kind, *where: sa.ColumnElement[bool]) -
     """Whether a stored row has the staged row's key (and meets `where`): one primary-key
     lookup per staged row, however many rows are stored."""
     fact = FACTS[kind.name]
-    return sa.select(sa.literal(1)).where(_matches(stage, fact, kind), *where).exists()
+    return sa.select(sa.literal(1)).where(matches(stage, fact, kind), *where).exists()
 
 
 def _drop_superseded(connection: sa.Connection, stage: sa.TableClause, kind: Kind) -> int:

@@ -71,11 +71,16 @@ def _whole_days(span: Span, timezone: str) -> Span:
 
 
 def _replace_days(
-    connection: sa.Connection, name: str, span: Span, frame: pl.DataFrame, timezone: str
+    connection: sa.Connection,
+    name: str,
+    span: Span,
+    frame: pl.DataFrame,
+    timezone: str,
+    dimensions: tuple[str, ...],
 ) -> None:
-    """Replace an interval table's rows in `span` (whole local days), and its daily rollup's."""
+    """Replace an interval table's rows in `span` (whole local days), and its daily rollup's
+    (the frame summed per day over the agent and the reason among its `dimensions`)."""
     _replace(connection, name, "interval_start", *span, frame)
-    dimensions = ticket_rollup.DIMENSIONS if name == "ticket_intervals" else rollup.DIMENSIONS
     days = rollup.by_day(frame, timezone, dimensions)
     _replace(connection, rollup.DAILY_TABLES[name], "interval_start", *span, days)
 
@@ -155,7 +160,7 @@ def reroll_surveys(connection: sa.Connection, span: Span, timezone: str) -> None
         _read(connection, linked, "contacts"),
         span=span,
     ).collect()
-    _replace_days(connection, "survey_intervals", span, frame, timezone)
+    _replace_days(connection, "survey_intervals", span, frame, timezone, rollup.DIMENSIONS)
 
 
 def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) -> None:
@@ -175,7 +180,14 @@ def reroll_tickets(connection: sa.Connection, span: Span, limits: Thresholds) ->
         sla_first_response_hours=limits.sla_first_response_hours,
         sla_resolution_hours=limits.sla_resolution_hours,
     )
-    _replace_days(connection, "ticket_intervals", span, frame.collect(), limits.timezone)
+    _replace_days(
+        connection,
+        "ticket_intervals",
+        span,
+        frame.collect(),
+        limits.timezone,
+        ticket_rollup.DIMENSIONS,
+    )
 
 
 def reroll_backlog(connection: sa.Connection, first: date, timezone: str) -> None:

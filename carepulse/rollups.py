@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from carepulse import bulk, indexed, storage, summaries
+from carepulse.merge import matches
 from carepulse.rerolls import (
     CONTACTS,
     SURVEYS,
@@ -26,7 +27,7 @@ from carepulse.rerolls import (
 from carepulse.settings import Settings
 from metrics.business_hours import Calendar
 from metrics.repeats import CHAIN
-from metrics.schema import TIMESTAMP
+from metrics.schema import KINDS, TIMESTAMP
 
 
 @dataclass(frozen=True)
@@ -100,31 +101,31 @@ def _min_max(
 
 
 def _versions(
-    connection: sa.Connection, stage: sa.TableClause, fact: sa.Table, key: str, value: object
+    connection: sa.Connection, stage: sa.TableClause, fact: sa.Table, value: object
 ) -> Span | None:
     """The span of `value` over the staged rows and the stored rows they replace."""
     new = _min_max(connection, value(stage), source=stage)
-    old = _min_max(connection, value(fact), source=_replaced(stage, fact, key))
+    old = _min_max(connection, value(fact), source=_replaced(stage, fact))
     return merge_spans(new, old)
 
 
-def _replaced(stage: sa.TableClause, fact: sa.Table, key: str) -> sa.Join:
+def _replaced(stage: sa.TableClause, fact: sa.Table) -> sa.Join:
     """The stored rows the staged rows replace, joined to them."""
-    return fact.join(stage, sa.and_(fact.c.source == stage.c.source, fact.c[key] == stage.c[key]))
+    return fact.join(stage, matches(stage, fact, KINDS[fact.name]))
 
 
 def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touched:
     """What merging the staged rows will change; call before the merge."""
     if kind == "contacts":
-        span = _versions(connection, stage, CONTACTS, "contact_id", lambda t: t.c.arrived_at)
+        span = _versions(connection, stage, CONTACTS, lambda t: t.c.arrived_at)
         linked = SURVEYS.c.contact_id.in_(sa.select(stage.c.contact_id))
         own = _min_max(connection, indexed.survey_time(SURVEYS), linked)
         return Touched(contacts=span, surveys=merge_spans(span, own))
     if kind == "survey_responses":
-        own = _versions(connection, stage, SURVEYS, "response_id", indexed.survey_time)
+        own = _versions(connection, stage, SURVEYS, indexed.survey_time)
         # The contacts rated now, and those the replaced versions rated (a re-import may move
         # an answer to another contact: the old one's interval loses it).
-        replaced = _replaced(stage, SURVEYS, "response_id")
+        replaced = _replaced(stage, SURVEYS)
         ids = sa.union(
             sa.select(stage.c.contact_id), sa.select(SURVEYS.c.contact_id).select_from(replaced)
         )
@@ -132,8 +133,8 @@ def touched(connection: sa.Connection, stage: sa.TableClause, kind: str) -> Touc
         # A new rating can displace an earlier one of the same contact (the last one wins).
         siblings = _min_max(connection, indexed.survey_time(SURVEYS), SURVEYS.c.contact_id.in_(ids))
         return Touched(surveys=merge_spans(own, rated, siblings))
-    created = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.created_at)
-    solved = _versions(connection, stage, TICKETS, "ticket_id", lambda t: t.c.solved_at)
+    created = _versions(connection, stage, TICKETS, lambda t: t.c.created_at)
+    solved = _versions(connection, stage, TICKETS, lambda t: t.c.solved_at)
     first = None if created is None else created[0]
     return Touched(tickets=merge_spans(created, solved), backlog_from=first)
 
