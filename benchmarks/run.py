@@ -46,18 +46,21 @@ class Bench:
         return max(100, round(rows * self.args.scale))
 
     def files(self, rows: int) -> dict[str, Path]:
-        """The data files of `rows` contacts and of the next day, made in a child process (a
-        process's peak memory carries into the cases it starts: see `data.main`)."""
+        """The data files of `rows` contacts and of the next day (`benchmarks.data`)."""
         started = time.perf_counter()
-        made = [str(self.work / "data"), str(rows), str(self.size(1_000_000))]
-        command = [sys.executable, "-m", "benchmarks.data", *made]
-        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
+        paths = self._made("benchmarks.data", rows, self.size(1_000_000))
         print(f"data: {rows:,} contacts ready ({time.perf_counter() - started:.0f} s)", flush=True)
-        return {k: Path(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+        return paths
 
     def ticket_files(self, count: int) -> dict[str, Path]:
         """A year of `count` tickets, its last week and the next day (`benchmarks.tickets`)."""
-        command = [sys.executable, "-m", "benchmarks.tickets", str(self.work / "data"), str(count)]
+        return self._made("benchmarks.tickets", count)
+
+    def _made(self, module: str, *arguments: object) -> dict[str, Path]:
+        """The paths of the data files `python -m module` makes (cached in the data folder), run
+        in a child process: a process's peak memory carries into the cases it starts (see
+        `data.main`), so the runner must stay small."""
+        command = [sys.executable, "-m", module, str(self.work / "data"), *map(str, arguments)]
         done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
         return {k: Path(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
@@ -169,26 +172,31 @@ def current(bench: Bench, kept: Path) -> str:
 def stored(bench: Bench, rows: int, *, week: bool = False) -> str:
     """The URL of the kept SQLite store of `rows` contacts (`week`: of their last week's),
     ingesting it when missing."""
-    name = f"week-{rows}" if week else f"contacts-{rows}"
-    kept = bench.work / "stores" / f"{name}.db"
-    if not kept.exists():
+
+    def arguments(url: str) -> dict[str, Any]:
         files = bench.files(rows)
-        if week:
-            files = {**files, "csv": files["week"]}
-        url = sqlite_store(bench, "store")
-        run_case("ingest_carepulse", ingest_arguments(bench, url, files))
-        keep_store(bench, url, name)
-    return current(bench, kept)
+        return ingest_arguments(bench, url, {**files, "csv": files["week"]} if week else files)
+
+    return _kept(bench, f"week-{rows}" if week else f"contacts-{rows}", arguments)
 
 
 def stored_tickets(bench: Bench, count: int, history: str) -> str:
     """The URL of the kept SQLite store of a year's tickets or of its last week's."""
-    kept = bench.work / "stores" / f"tickets-{history}-{count}.db"
+
+    def arguments(url: str) -> dict[str, Any]:
+        return ticket_arguments(bench, url, bench.ticket_files(count)[history])
+
+    return _kept(bench, f"tickets-{history}-{count}", arguments)
+
+
+def _kept(bench: Bench, name: str, arguments: Callable[[str], dict[str, Any]]) -> str:
+    """The URL of the kept store `name`, made by our ingest (of `arguments(url)`) if missing,
+    and brought current."""
+    kept = bench.work / "stores" / f"{name}.db"
     if not kept.exists():
-        files = bench.ticket_files(count)
         url = sqlite_store(bench, "store")
-        run_case("ingest_carepulse", ticket_arguments(bench, url, files[history]))
-        keep_store(bench, url, kept.stem)
+        run_case("ingest_carepulse", arguments(url))
+        keep_store(bench, url, name)
     return current(bench, kept)
 
 
